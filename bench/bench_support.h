@@ -1,0 +1,44 @@
+// Helpers shared by the benchmark programs: child processes measured with wait4 (wall time,
+// user+system CPU, peak RSS), medians, and result files. Benchmarks only; not part of chorus.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace bench {
+
+struct Measurement {
+  double wall_s = 0;
+  double cpu_s = 0;      // user + system of the child
+  double max_rss_mb = 0;  // peak resident set of the child
+  int exit_code = -1;
+};
+
+// Runs argv to completion with stdout/stderr sent to `log_path` (or /dev/null when empty).
+Measurement RunMeasured(const std::vector<std::string>& argv, const std::string& log_path = "");
+
+// A background server process: started, its "listening on HOST:PORT" line read, killed by PID.
+class ServerProcess {
+ public:
+  explicit ServerProcess(const std::vector<std::string>& argv);
+  ~ServerProcess();
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+  int port() const { return port_; }
+
+ private:
+  int pid_ = -1;
+  int port_ = 0;
+};
+
+// Raises the soft open-file limit to the hard limit (children inherit it).
+void RaiseFileLimit();
+
+double Median(std::vector<double> values);
+std::string MakeTempDir(const std::string& prefix);
+void WriteFile(const std::string& path, const std::string& text);
+// The directory holding this program (benchmarks find chorus and the fake server beside it).
+std::string ExecutableDir();
+
+}  // namespace bench

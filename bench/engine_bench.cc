@@ -1,0 +1,132 @@
+// In-process engine overhead: the scheduler, brief rendering, output checks and the SQLite
+// event log, with no HTTP. The model is an in-benchmark client that answers at once, so what
+// is measured is chorus's own work per step.
+//
+//   engine_bench [--steps 2000] [--fanout 10000] [--repeat 5] [--out FILE.json]
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "bench_support.h"
+#include "chorus/run.h"
+
+namespace {
+
+// Answers every request immediately with a fixed sentence (the callback runs inline).
+class InstantModel final : public chorus::ModelClient {
+ public:
+  explicit InstantModel(chorus::EndpointConfig config) : config_(std::move(config)) {}
+  void Submit(chorus::ChatRequest, Callback done) override {
+    chorus::ChatResponse r;
+    r.text = "A short answer.";
+    r.finish_reason = "stop";
+    r.model = "instant";
+    r.usage = {40, 4, 0.0};
+    done(std::move(r));
+  }
+  const chorus::EndpointConfig& config() const override { return config_; }
+  int64_t pending() const override { return 0; }
+
+ private:
+  chorus::EndpointConfig config_;
+};
+
+chorus::Team BaseTeam() {
+  chorus::Team team;
+  team.name = "engine-bench";
+  team.agents.push_back({.name = "worker", .role = "You answer briefly.", .model = "offline"});
+  return team;
+}
+
+chorus::Team ChainTeam(int steps) {
+  chorus::Team team = BaseTeam();
+  for (int i = 0; i < steps; ++i) {
+    chorus::Step s;
+    s.id = "s" + std::to_string(i);
+    s.agents = {"worker"};
+    s.brief.objective = "Step " + std::to_string(i) + (i ? " after ${s" + std::to_string(i - 1) + "}" : "");
+    team.flow.push_back(s);
+  }
+  return team;
+}
+
+chorus::Team FanoutTeam(int n) {
+  chorus::Team team = BaseTeam();
+  chorus::Step map;
+  map.kind = chorus::StepKind::kMap;
+  map.id = "fan";
+  map.agents = {"worker"};
+  map.concurrency = n;
+  for (int i = 0; i < n; ++i) map.over_items.push_back("q" + std::to_string(i));
+  map.brief.objective = "Answer ${item}";
+  team.flow.push_back(map);
+  return team;
+}
+
+// Runs `team`; with `instant`, the agents' model is the InstantModel instead of offline.
+double TimeRun(const chorus::Team& team, const std::string& store_path, bool instant) {
+  auto store = chorus::OpenSqliteStore(store_path);
+  if (!store) {
+    std::fprintf(stderr, "%s\n", store.error().ToString().c_str());
+    std::exit(1);
+  }
+  chorus::RunOptions options;
+  options.store = store->get();
+  chorus::EndpointConfig config;
+  config.name = "offline";
+  config.model = "instant";
+  InstantModel model(config);
+  if (instant) options.clients["offline"] = &model;
+  auto start = std::chrono::steady_clock::now();
+  auto report = chorus::RunTeam(team, std::move(options));
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!report || report->status != chorus::RunStatus::kCompleted) {
+    std::fprintf(stderr, "run failed: %s\n",
+                 report ? report->error.c_str() : report.error().ToString().c_str());
+    std::exit(1);
+  }
+  return s;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int steps = 2000, fanout = 10000, repeat = 5;
+  std::string out = std::string(CHORUS_SOURCE_DIR) + "/bench/results/engine.json";
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string k = argv[i], v = argv[i + 1];
+    if (k == "--steps") steps = std::stoi(v);
+    else if (k == "--fanout") fanout = std::stoi(v);
+    else if (k == "--repeat") repeat = std::stoi(v);
+    else if (k == "--out") out = v;
+  }
+  std::string dir = bench::MakeTempDir("chorus-engine");
+  chorus::Team chain = ChainTeam(steps), fan = FanoutTeam(fanout);
+  nlohmann::json j = {{"benchmark", "engine"}, {"chain_steps", steps}, {"fanout_agents", fanout}};
+  std::printf("| in-process engine, SQLite event log | model | per step (median) |\n");
+  std::printf("|---|---|---:|\n");
+  for (bool instant : {true, false}) {
+    std::vector<double> chain_us, fan_us;
+    for (int r = 0; r < repeat; ++r) {
+      std::string tag = std::to_string(instant) + "-" + std::to_string(r);
+      chain_us.push_back(TimeRun(chain, dir + "/chain" + tag + ".db", instant) * 1e6 / steps);
+      fan_us.push_back(TimeRun(fan, dir + "/fan" + tag + ".db", instant) * 1e6 / fanout);
+    }
+    const char* model = instant ? "instant (engine only)" : "offline (built-in)";
+    std::printf("| chain of %d steps | %s | %.2f µs |\n", steps, model, bench::Median(chain_us));
+    std::printf("| fan-out of %d agents | %s | %.2f µs |\n", fanout, model, bench::Median(fan_us));
+    std::string key = instant ? "instant" : "offline";
+    j[key] = {{"chain_us_per_step_median", bench::Median(chain_us)},
+              {"chain_us_per_step", chain_us},
+              {"fanout_us_per_agent_median", bench::Median(fan_us)},
+              {"fanout_us_per_agent", fan_us}};
+  }
+  bench::WriteFile(out, j.dump(2) + "\n");
+  std::printf("wrote %s\n", out.c_str());
+  std::filesystem::remove_all(dir);
+  return 0;
+}

@@ -1,0 +1,185 @@
+// Fan-out and chain benchmarks of the whole `chorus` binary against the fake LLM server.
+//
+//   fanout: one map step over N items, all in flight at once, each answered after a fixed
+//           delay (default 200 ms). Reports wall, CPU and peak RSS of `chorus run`.
+//   chain:  S sequential tasks against a server that answers at once; the wall time per step
+//           is the client's time between one reply and the next request (plus the server's).
+//
+//   fanout_bench [--sizes 1000,10000] [--latency-ms 200] [--repeat 5] [--chain 200]
+//                [--max-in-flight N] [--out FILE.json]
+// Prints a markdown table and writes JSON (default bench/results/fanout.json).
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "bench_support.h"
+
+namespace {
+
+struct Args {
+  std::vector<int> sizes = {1000, 10000};
+  int latency_ms = 200;
+  int repeat = 5;
+  int chain = 200;
+  int max_in_flight = 25000;  // loopback has ~28k ephemeral ports per destination
+  std::string out = std::string(CHORUS_SOURCE_DIR) + "/bench/results/fanout.json";
+};
+
+Args ParseArgs(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string k = argv[i], v = argv[i + 1];
+    if (k == "--sizes") {
+      a.sizes.clear();
+      std::stringstream ss(v);
+      for (std::string part; std::getline(ss, part, ',');) a.sizes.push_back(std::stoi(part));
+    } else if (k == "--latency-ms") {
+      a.latency_ms = std::stoi(v);
+    } else if (k == "--repeat") {
+      a.repeat = std::stoi(v);
+    } else if (k == "--chain") {
+      a.chain = std::stoi(v);
+    } else if (k == "--max-in-flight") {
+      a.max_in_flight = std::stoi(v);
+    } else if (k == "--out") {
+      a.out = v;
+    } else {
+      std::fprintf(stderr, "unknown option %s\n", k.c_str());
+      std::exit(2);
+    }
+  }
+  return a;
+}
+
+std::string ModelBlock(int port, int concurrency) {
+  return "models:\n  mock: { provider: openai, base_url: \"http://127.0.0.1:" +
+         std::to_string(port) + "/v1\", model: mock, stream: false, timeout_s: 120,\n" +
+         "          limits: { concurrency: " + std::to_string(concurrency) + " } }\n" +
+         "agents:\n  worker: { role: \"You answer in one short sentence.\", model: mock }\n";
+}
+
+std::string FanoutTeam(int port, int n, int in_flight) {
+  return "name: fanout\n" + ModelBlock(port, in_flight) +
+         "inputs:\n  items: { file: true }\n"
+         "flow:\n"
+         "  - map: fan\n"
+         "    over: \"${inputs.items}\"\n"
+         "    agent: worker\n"
+         "    concurrency: " + std::to_string(std::min(n, in_flight)) + "\n"
+         "    brief: { objective: \"Answer question ${item}\" }\n";
+}
+
+std::string ChainTeam(int port, int steps) {
+  std::string team = "name: chain\n" + ModelBlock(port, 4) + "flow:\n";
+  for (int i = 0; i < steps; ++i) {
+    team += "  - task: s" + std::to_string(i) + "\n    agent: worker\n    brief: { objective: \"Step " +
+            std::to_string(i) + (i ? " after ${s" + std::to_string(i - 1) + "}" : std::string()) +
+            "\" }\n";
+  }
+  return team;
+}
+
+struct Row {
+  std::string name;
+  int agents;
+  std::vector<double> wall, cpu, rss;
+  int failures = 0;
+};
+
+nlohmann::json Summary(const Row& r) {
+  return {{"name", r.name},
+          {"agents", r.agents},
+          {"runs", r.wall.size()},
+          {"failures", r.failures},
+          {"wall_s_median", bench::Median(r.wall)},
+          {"cpu_s_median", bench::Median(r.cpu)},
+          {"max_rss_mb_median", bench::Median(r.rss)},
+          {"wall_s", r.wall},
+          {"cpu_s", r.cpu},
+          {"max_rss_mb", r.rss}};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args args = ParseArgs(argc, argv);
+  bench::RaiseFileLimit();
+  std::string dir = bench::MakeTempDir("chorus-fanout");
+  std::vector<Row> rows;
+
+  {
+    bench::ServerProcess server({FAKE_LLM_SERVER_PATH, "--port", "0", "--latency-ms",
+                                 std::to_string(args.latency_ms)});
+    for (int n : args.sizes) {
+      std::string items;
+      for (int i = 0; i < n; ++i) items += "q" + std::to_string(i) + "\n";
+      bench::WriteFile(dir + "/items.txt", items);
+      int in_flight = std::min(n, args.max_in_flight);
+      bench::WriteFile(dir + "/fanout.yaml", FanoutTeam(server.port(), n, in_flight));
+      Row row{"fanout " + std::to_string(args.latency_ms) + " ms" +
+                  (in_flight < n ? " (" + std::to_string(in_flight) + " in flight)" : ""),
+              n};
+      for (int r = 0; r < args.repeat; ++r) {
+        std::string store = dir + "/fanout-" + std::to_string(n) + "-" + std::to_string(r) + ".db";
+        bench::Measurement m = bench::RunMeasured(
+            {CHORUS_CLI_PATH, "run", dir + "/fanout.yaml", "--input", "items=@" + dir + "/items.txt",
+             "--store", store, "--quiet", "--json"},
+            dir + "/fanout.log");
+        if (m.exit_code != 0) {
+          ++row.failures;
+          std::fprintf(stderr, "fanout %d: chorus exited %d (see %s/fanout.log)\n", n,
+                       m.exit_code, dir.c_str());
+          continue;
+        }
+        row.wall.push_back(m.wall_s);
+        row.cpu.push_back(m.cpu_s);
+        row.rss.push_back(m.max_rss_mb);
+      }
+      rows.push_back(row);
+    }
+  }
+  if (args.chain > 0) {
+    bench::ServerProcess server({FAKE_LLM_SERVER_PATH, "--port", "0", "--latency-ms", "0"});
+    bench::WriteFile(dir + "/chain.yaml", ChainTeam(server.port(), args.chain));
+    Row row{"chain of " + std::to_string(args.chain) + ", 0 ms", 1};
+    for (int r = 0; r < args.repeat; ++r) {
+      std::string store = dir + "/chain-" + std::to_string(r) + ".db";
+      bench::Measurement m = bench::RunMeasured(
+          {CHORUS_CLI_PATH, "run", dir + "/chain.yaml", "--store", store, "--quiet", "--json"},
+          dir + "/chain.log");
+      if (m.exit_code != 0) {
+        ++row.failures;
+        continue;
+      }
+      row.wall.push_back(m.wall_s);
+      row.cpu.push_back(m.cpu_s);
+      row.rss.push_back(m.max_rss_mb);
+    }
+    rows.push_back(row);
+  }
+
+  std::printf("| benchmark | agents | wall (median) | CPU (median) | peak RSS | runs |\n");
+  std::printf("|---|---:|---:|---:|---:|---:|\n");
+  nlohmann::json out = {{"benchmark", "fanout"}, {"latency_ms", args.latency_ms},
+                        {"rows", nlohmann::json::array()}};
+  for (const Row& r : rows) {
+    std::printf("| %s | %d | %.3f s | %.3f s | %.1f MB | %zu ok, %d failed |\n", r.name.c_str(),
+                r.agents, bench::Median(r.wall), bench::Median(r.cpu), bench::Median(r.rss),
+                r.wall.size(), r.failures);
+    out["rows"].push_back(Summary(r));
+  }
+  if (args.chain > 0 && !rows.back().wall.empty()) {
+    double per_step_ms = bench::Median(rows.back().wall) * 1000 / args.chain;
+    std::printf("\nchain: %.3f ms per step end to end (reply -> next request, incl. server)\n",
+                per_step_ms);
+    out["chain_ms_per_step"] = per_step_ms;
+  }
+  bench::WriteFile(args.out, out.dump(2) + "\n");
+  std::printf("wrote %s\n", args.out.c_str());
+  return 0;
+}

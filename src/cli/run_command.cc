@@ -1,0 +1,183 @@
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+
+#include "chorus/run.h"
+#include "chorus/team.h"
+#include "cli/cli_common.h"
+#include "cli/commands.h"
+#include "cli/progress.h"
+
+namespace chorus::cli {
+namespace {
+
+Result<InputValue> ReadInput(const std::string& spec_value) {
+  InputValue value;
+  if (spec_value.empty() || spec_value[0] != '@') {
+    value.text = spec_value;
+    return value;
+  }
+  std::string path = spec_value.substr(1);
+  value.source = path == "-" ? "standard input" : path;
+  std::ostringstream buffer;
+  if (path == "-") {
+    buffer << std::cin.rdbuf();
+  } else {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return Err(Status::NotFound("cannot read input file '" + path + "'"));
+    buffer << in.rdbuf();
+    if (in.bad()) return Err(Status::DataLoss("error while reading input file '" + path + "'"));
+  }
+  value.text = std::move(buffer).str();
+  return value;
+}
+
+Result<std::map<std::string, InputValue>> ParseInputs(const std::vector<std::string>& specs) {
+  std::map<std::string, InputValue> inputs;
+  for (const std::string& spec : specs) {
+    size_t eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return Err(Status::InvalidArgument("--input '" + spec +
+                                         "': expected name=text, name=@file or name=@-"));
+    }
+    std::string name = spec.substr(0, eq);
+    if (inputs.count(name)) {
+      return Err(Status::InvalidArgument("--input '" + name + "' is given twice"));
+    }
+    Result<InputValue> value = ReadInput(spec.substr(eq + 1));
+    if (!value) return Err(value.error());
+    inputs[name] = std::move(*value);
+  }
+  return inputs;
+}
+
+Status ApplyBaseUrls(const std::vector<std::string>& overrides, Team* team) {
+  for (const std::string& o : overrides) {
+    size_t eq = o.find('=');
+    bool scoped = eq != std::string::npos && o.find("://") > eq;
+    std::string model = scoped ? o.substr(0, eq) : "";
+    std::string url = scoped ? o.substr(eq + 1) : o;
+    bool matched = false;
+    for (ModelSpec& m : team->models) {
+      if (m.endpoint.provider == Provider::kOffline) continue;
+      if (!model.empty() && m.endpoint.name != model) continue;
+      m.endpoint.base_url = url;
+      matched = true;
+    }
+    if (!matched && !model.empty()) {
+      return Status::InvalidArgument("--base-url " + o + ": the team has no HTTP model '" +
+                                     model + "'");
+    }
+  }
+  return Status::Ok();
+}
+
+void PrintSummary(const RunReport& r) {
+  int64_t took = r.finished_ms > r.started_ms ? r.finished_ms - r.started_ms : 0;
+  std::printf("── %s · run %s · %s in %s ──\n\n", r.team.c_str(), r.run_id.c_str(),
+              std::string(RunStatusName(r.status)).c_str(), FormatDuration(took).c_str());
+  if (r.status == RunStatus::kCompleted) {
+    std::printf("%s\n\n", r.output.c_str());
+  } else {
+    std::printf("error: %s\n\n", r.error.c_str());
+  }
+  std::printf("usage: %lld input + %lld output tokens, %s\n",
+              static_cast<long long>(r.usage.input_tokens),
+              static_cast<long long>(r.usage.output_tokens), FormatCost(r.usage.cost_usd).c_str());
+  for (const auto& [agent, u] : r.usage_by_agent) {
+    std::printf("  %-16s %8lld in %8lld out  %s\n", agent.c_str(),
+                static_cast<long long>(u.input_tokens), static_cast<long long>(u.output_tokens),
+                FormatCost(u.cost_usd).c_str());
+  }
+}
+
+}  // namespace
+
+int RunCommand(const RunArgs& args) {
+  Result<Team> team = LoadTeamFile(args.team_path);
+  if (!team) {
+    std::fprintf(stderr, "%s\n", team.error().message().c_str());
+    return kExitUsage;
+  }
+  if (Status s = ApplyBaseUrls(args.base_urls, &*team); !s.ok()) {
+    std::fprintf(stderr, "chorus: %s\n", s.message().c_str());
+    return kExitUsage;
+  }
+  Result<std::map<std::string, InputValue>> inputs = ParseInputs(args.inputs);
+  if (!inputs) {
+    std::fprintf(stderr, "chorus: %s\n", inputs.error().message().c_str());
+    return kExitUsage;
+  }
+  std::string store_path = args.store.empty() ? DefaultStorePath(team->path) : args.store;
+  Result<std::unique_ptr<Store>> store = OpenSqliteStore(store_path);
+  if (!store) {
+    std::fprintf(stderr, "chorus: cannot open the store: %s\n", store.error().message().c_str());
+    return kExitUsage;
+  }
+
+  ProgressPrinter progress(stderr, args.verbose);
+  RunOptions options;
+  options.store = store->get();
+  options.inputs = std::move(*inputs);
+  options.offline = args.offline;
+  options.fallback_to_offline = !args.no_offline_fallback;
+  options.max_input_bytes = static_cast<size_t>(args.max_input_mb * 1024 * 1024);
+  options.seed = args.seed;
+  options.transient_retries = args.transient_retries;
+  options.on_event = [&](const Event& e, const nlohmann::json& payload) {
+    if (e.kind == "run.started" && args.quiet) {
+      // The run id is always announced, even when progress is not.
+      std::fprintf(stderr, "chorus: run %s started\n", e.run_id.c_str());
+    }
+    if (!args.quiet) progress.OnEvent(e, payload);
+  };
+
+  Result<RunReport> report = RunTeam(*team, std::move(options));
+  if (!report) {
+    std::fprintf(stderr, "chorus: %s\n", report.error().message().c_str());
+    return kExitUsage;
+  }
+  if (args.json) {
+    std::string out = ReportToJson(*report).dump(-1, ' ', false,
+                                                 nlohmann::json::error_handler_t::replace);
+    std::printf("%s\n", out.c_str());
+  } else {
+    PrintSummary(*report);
+  }
+  if (!args.quiet) {
+    std::fprintf(stderr, "chorus: run %s %s; details: chorus show %s --store %s\n",
+                 report->run_id.c_str(), std::string(RunStatusName(report->status)).c_str(),
+                 report->run_id.c_str(), store_path.c_str());
+  }
+  return report->status == RunStatus::kCompleted ? kExitOk : kExitRunFailed;
+}
+
+int LintCommand(const std::string& team_path, bool json) {
+  Result<Team> team = LoadTeamFile(team_path);
+  if (json) {
+    nlohmann::json out = {{"file", team_path}, {"ok", bool(team)}};
+    nlohmann::json diagnostics = nlohmann::json::array();
+    if (!team) {
+      std::istringstream lines(team.error().message());
+      for (std::string line; std::getline(lines, line);) diagnostics.push_back(line);
+    }
+    out["diagnostics"] = diagnostics;
+    std::printf("%s\n", out.dump().c_str());
+    return team ? kExitOk : kExitUsage;
+  }
+  if (!team) {
+    std::fprintf(stderr, "%s\n", team.error().message().c_str());
+    return kExitUsage;
+  }
+  size_t steps = 0;
+  for (const Step& s : team->flow) steps += s.kind == StepKind::kParallel ? s.children.size() : 1;
+  std::printf("%s: ok — team '%s': %zu agents, %zu models, %zu steps\n", team_path.c_str(),
+              team->name.c_str(), team->agents.size(), team->models.size(), steps);
+  return kExitOk;
+}
+
+}  // namespace chorus::cli

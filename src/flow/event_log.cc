@@ -1,0 +1,36 @@
+#include "flow/event_log.h"
+
+namespace chorus {
+
+void EventLog::Add(std::string kind, std::string step, std::string agent,
+                   nlohmann::json payload) {
+  Event e;
+  e.run_id = run_id_;
+  e.ts_ms = clock_->NowMs();
+  e.kind = std::move(kind);
+  e.step = std::move(step);
+  e.agent = std::move(agent);
+  // Model answers and inputs may carry invalid UTF-8; the store keeps valid JSON regardless.
+  e.payload = payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  pending_.push_back(std::move(e));
+  payloads_.push_back(std::move(payload));
+}
+
+Status EventLog::Flush() {
+  if (pending_.empty()) return Status::Ok();
+  if (Status s = store_->Append(pending_); !s.ok()) {
+    pending_.clear();
+    payloads_.clear();
+    return s;
+  }
+  for (size_t i = 0; i < pending_.size(); ++i) {
+    const Event& e = pending_[i];
+    folder_->Apply(e.kind, e.step, e.agent, e.ts_ms, payloads_[i]);
+    if (observer_) observer_(e, payloads_[i]);
+  }
+  pending_.clear();
+  payloads_.clear();
+  return Status::Ok();
+}
+
+}  // namespace chorus

@@ -1,0 +1,32 @@
+// What a finished step hands to later steps, and how ${step} / ${step.field} read it.
+// Values only; thread-compatible.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "chorus/status.h"
+
+namespace chorus {
+
+struct StepOutput {
+  std::string text;     // what ${step} expands to
+  nlohmann::json json;  // json outputs: the value; markdown: {section: body}; map: array
+};
+
+// A map's output: items in item order. `labels` name the items in the combined text.
+StepOutput CombineMapOutputs(const std::vector<std::string>& labels,
+                             const std::vector<StepOutput>& items);
+
+// ${step.field}: an object member (markdown sections match case-insensitively), an array
+// index, or "json" for the whole JSON value. Strings expand raw, anything else as JSON.
+Result<std::string> SelectField(const std::string& step, const StepOutput& output,
+                                const std::string& field);
+
+// The items a map runs over, from the text its `over` template expanded to: a JSON array, a
+// YAML list ("- a\n- b"), or else one item per non-blank line.
+Result<std::vector<std::string>> SplitItems(const std::string& text);
+
+}  // namespace chorus

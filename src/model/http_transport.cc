@@ -1,0 +1,550 @@
+#include "model/http_transport.h"
+
+#include <curl/curl.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <thread>
+#include <utility>
+
+namespace chorus {
+namespace {
+
+// curl_global_init is not thread-safe and must run once per process. The soft descriptor limit
+// is raised to the hard one at the same time (as Go's runtime does): every concurrent transfer
+// holds a socket, and the usual soft limit of 1024 caps a fan-out long before memory does.
+const Status& GlobalInitOnce() {
+  static const Status status = [] {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+      limit.rlim_cur = limit.rlim_max;
+      setrlimit(RLIMIT_NOFILE, &limit);
+    }
+    CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (rc != CURLE_OK) {
+      return Status::Internal(std::string("curl_global_init failed: ") + curl_easy_strerror(rc));
+    }
+    return Status::Ok();
+  }();
+  return status;
+}
+
+char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' ||
+                        s.back() == '\n')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+}  // namespace
+
+std::string RedactUrl(std::string_view url) {
+  std::string out;
+  size_t scheme_end = url.find("://");
+  size_t authority = scheme_end == std::string_view::npos ? 0 : scheme_end + 3;
+  size_t path = url.find_first_of("/?#", authority);
+  std::string_view host_part = url.substr(authority, path == std::string_view::npos
+                                                         ? std::string_view::npos
+                                                         : path - authority);
+  size_t at = host_part.rfind('@');
+  out.append(url.substr(0, authority));
+  if (at != std::string_view::npos) {
+    out.append("***@");
+    out.append(host_part.substr(at + 1));
+  } else {
+    out.append(host_part);
+  }
+  if (path == std::string_view::npos) return out;
+  std::string_view rest = url.substr(path);
+  size_t query = rest.find_first_of("?#");
+  out.append(rest.substr(0, query));
+  if (query != std::string_view::npos && rest[query] == '?') out.append("?***");
+  return out;
+}
+
+// One request's state, pooled together with its easy handle so that steady-state traffic
+// allocates neither.
+struct Transfer {
+  CURL* easy = nullptr;
+  HttpRequest request;
+  curl_slist* header_list = nullptr;
+  HttpHeaders headers;
+  std::string* last_header_value = nullptr;  // for obsolete folded continuation lines
+  bool headers_delivered = false;
+  bool aborted_by_receiver = false;
+  size_t live_index = 0;  // position in Impl::live_
+  char error[CURL_ERROR_SIZE] = {};
+};
+
+class HttpTransport::Impl {
+ public:
+  explicit Impl(const Options& options);
+  ~Impl();
+
+  void Submit(HttpRequest request);
+  void RequestStop();
+  void Run();
+
+  std::atomic<int64_t> active{0};
+
+ private:
+  static int OnSocket(CURL* easy, curl_socket_t fd, int what, void* self, void* socketp) noexcept;
+  static int OnTimer(CURLM* multi, long timeout_ms, void* self) noexcept;
+  static size_t OnHeaderLine(char* data, size_t size, size_t count, void* t) noexcept;
+  static size_t OnBody(char* data, size_t size, size_t count, void* t) noexcept;
+  static void DeliverHeaders(Transfer* t);
+
+  // Starts the queued requests; returns false once a stop was requested.
+  bool DrainQueue();
+  void Start(HttpRequest request);
+  void HarvestFinished();
+  void Complete(Transfer* t, Status status);
+  Status StatusFromCurl(const Transfer& t, CURLcode rc) const;
+  void CancelEverything();
+  void ArmTimer(long timeout_ms);
+
+  Options options_;
+  Status init_error_;
+  int epoll_fd_ = -1;
+  int wake_fd_ = -1;
+  int timer_fd_ = -1;
+  CURLM* multi_ = nullptr;
+
+  std::mutex mu_;
+  std::vector<HttpRequest> queue_;  // guarded by mu_
+  bool stopping_ = false;           // guarded by mu_
+  bool exited_ = false;             // guarded by mu_: the I/O thread no longer takes requests
+
+  // I/O thread only.
+  bool timeout_due_ = false;
+  std::vector<uint8_t> registered_;  // by descriptor: known to epoll
+  std::vector<std::unique_ptr<Transfer>> live_;
+  std::vector<std::unique_ptr<Transfer>> idle_;
+};
+
+HttpTransport::Impl::Impl(const Options& options) : options_(options) {
+  init_error_ = GlobalInitOnce();
+  if (!init_error_.ok()) return;
+  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  timer_fd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  multi_ = curl_multi_init();
+  if (epoll_fd_ < 0 || wake_fd_ < 0 || timer_fd_ < 0 || multi_ == nullptr) {
+    init_error_ = Status::ResourceExhausted(std::string("cannot create the HTTP transport: ") +
+                                            (multi_ == nullptr ? "curl_multi_init failed"
+                                                               : std::strerror(errno)));
+    return;
+  }
+  for (int fd : {wake_fd_, timer_fd_}) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = fd;
+    epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+  }
+  curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &Impl::OnSocket);
+  curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
+  curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &Impl::OnTimer);
+  curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
+  curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, options_.max_cached_connections);
+}
+
+HttpTransport::Impl::~Impl() {
+  if (multi_ != nullptr) curl_multi_cleanup(multi_);  // closes cached connections
+  for (auto& t : idle_) curl_easy_cleanup(t->easy);
+  for (int fd : {epoll_fd_, wake_fd_, timer_fd_}) {
+    if (fd >= 0) close(fd);
+  }
+}
+
+void HttpTransport::Impl::Submit(HttpRequest request) {
+  active.fetch_add(1, std::memory_order_relaxed);
+  bool run_inline = !init_error_.ok();
+  bool wake = false;
+  if (!run_inline) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (exited_) {
+      run_inline = true;
+    } else {
+      wake = queue_.empty();  // otherwise a wake-up is already pending
+      queue_.push_back(std::move(request));
+    }
+  }
+  if (run_inline) {
+    active.fetch_sub(1, std::memory_order_relaxed);
+    Status status = init_error_.ok()
+                        ? Status::Cancelled(request.method + " " + RedactUrl(request.url) +
+                                            ": the HTTP transport has shut down")
+                        : init_error_;
+    if (request.on_done) request.on_done(std::move(status));
+    return;
+  }
+  if (wake) {
+    uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
+  }
+}
+
+void HttpTransport::Impl::RequestStop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  if (wake_fd_ >= 0) {
+    uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
+  }
+}
+
+void HttpTransport::Impl::Run() {
+  if (!init_error_.ok()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    exited_ = true;
+    return;
+  }
+  constexpr int kMaxEvents = 512;
+  epoll_event events[kMaxEvents];
+  bool running = true;
+  while (running) {
+    int n = epoll_wait(epoll_fd_, events, kMaxEvents, timeout_due_ ? 0 : -1);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      break;  // the epoll descriptor itself is broken: nothing can make progress
+    }
+    bool timer_fired = timeout_due_;
+    timeout_due_ = false;
+    for (int i = 0; i < n; ++i) {
+      int fd = events[i].data.fd;
+      if (fd == wake_fd_) {
+        uint64_t count;
+        [[maybe_unused]] ssize_t r = read(wake_fd_, &count, sizeof count);
+        running = DrainQueue();  // after the read, so a concurrent Submit re-arms the wake-up
+      } else if (fd == timer_fd_) {
+        uint64_t expirations;
+        [[maybe_unused]] ssize_t r = read(timer_fd_, &expirations, sizeof expirations);
+        timer_fired = true;
+      } else {
+        int flags = 0;
+        if (events[i].events & EPOLLIN) flags |= CURL_CSELECT_IN;
+        if (events[i].events & EPOLLOUT) flags |= CURL_CSELECT_OUT;
+        if (events[i].events & (EPOLLERR | EPOLLHUP)) flags |= CURL_CSELECT_ERR;
+        int still_running = 0;
+        curl_multi_socket_action(multi_, fd, flags, &still_running);
+      }
+    }
+    if (timer_fired) {
+      int still_running = 0;
+      curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &still_running);
+    }
+    HarvestFinished();
+  }
+  CancelEverything();
+}
+
+bool HttpTransport::Impl::DrainQueue() {
+  std::vector<HttpRequest> batch;
+  bool stopping;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    batch.swap(queue_);
+    stopping = stopping_;
+  }
+  if (stopping) {
+    // Put them back: CancelEverything answers them in submission order.
+    std::lock_guard<std::mutex> lock(mu_);
+    batch.insert(batch.end(), std::make_move_iterator(queue_.begin()),
+                 std::make_move_iterator(queue_.end()));
+    queue_.swap(batch);
+    return false;
+  }
+  for (HttpRequest& request : batch) Start(std::move(request));
+  return true;
+}
+
+void HttpTransport::Impl::Start(HttpRequest request) {
+  std::unique_ptr<Transfer> t;
+  if (!idle_.empty()) {
+    t = std::move(idle_.back());
+    idle_.pop_back();
+  } else {
+    t = std::make_unique<Transfer>();
+    t->easy = curl_easy_init();
+    if (t->easy == nullptr) {
+      active.fetch_sub(1, std::memory_order_relaxed);
+      if (request.on_done) {
+        request.on_done(Status::ResourceExhausted(request.method + " " + RedactUrl(request.url) +
+                                                  ": curl_easy_init failed (out of memory)"));
+      }
+      return;
+    }
+  }
+  t->request = std::move(request);
+  HttpRequest& r = t->request;
+  CURL* easy = t->easy;
+
+  for (const std::string& line : r.headers) {
+    t->header_list = curl_slist_append(t->header_list, line.c_str());
+  }
+  t->header_list = curl_slist_append(t->header_list, "Expect:");
+
+  curl_easy_setopt(easy, CURLOPT_URL, r.url.c_str());
+  if (r.method == "GET" && r.body.empty()) {
+    curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+  } else if (r.method == "HEAD") {
+    curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
+  } else {
+    // POSTFIELDS points into the request: the body is sent without being copied.
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, r.body.data());
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
+    if (r.method != "POST") curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, r.method.c_str());
+  }
+  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, t->header_list);
+  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
+  curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(r.timeout_ms));
+  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(r.connect_timeout_ms));
+  curl_easy_setopt(easy, CURLOPT_PRIVATE, t.get());
+  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, t->error);
+  curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &Impl::OnHeaderLine);
+  curl_easy_setopt(easy, CURLOPT_HEADERDATA, t.get());
+  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Impl::OnBody);
+  curl_easy_setopt(easy, CURLOPT_WRITEDATA, t.get());
+
+  Transfer* raw = t.get();
+  raw->live_index = live_.size();
+  live_.push_back(std::move(t));
+  CURLMcode rc = curl_multi_add_handle(multi_, easy);
+  if (rc != CURLM_OK) {
+    Complete(raw, Status::Internal(r.method + " " + RedactUrl(r.url) +
+                                   ": curl_multi_add_handle failed: " + curl_multi_strerror(rc)));
+  }
+}
+
+void HttpTransport::Impl::HarvestFinished() {
+  CURLMsg* msg;
+  int left = 0;
+  while ((msg = curl_multi_info_read(multi_, &left)) != nullptr) {
+    if (msg->msg != CURLMSG_DONE) continue;
+    CURL* easy = msg->easy_handle;
+    CURLcode rc = msg->data.result;  // msg dies with remove_handle
+    Transfer* t = nullptr;
+    curl_easy_getinfo(easy, CURLINFO_PRIVATE, &t);
+    curl_multi_remove_handle(multi_, easy);
+    Complete(t, StatusFromCurl(*t, rc));
+  }
+}
+
+void HttpTransport::Impl::Complete(Transfer* t, Status status) {
+  if (status.ok() && !t->headers_delivered) DeliverHeaders(t);
+  auto on_done = std::move(t->request.on_done);
+
+  // Swap-remove from live_ and recycle.
+  size_t index = t->live_index;
+  std::unique_ptr<Transfer> owned = std::move(live_[index]);
+  if (index + 1 != live_.size()) {
+    live_[index] = std::move(live_.back());
+    live_[index]->live_index = index;
+  }
+  live_.pop_back();
+  curl_slist_free_all(owned->header_list);
+  owned->header_list = nullptr;
+  owned->request = HttpRequest{};
+  owned->headers.clear();
+  owned->last_header_value = nullptr;
+  owned->headers_delivered = false;
+  owned->aborted_by_receiver = false;
+  owned->error[0] = '\0';
+  if (idle_.size() < options_.max_idle_handles) {
+    curl_easy_reset(owned->easy);
+    idle_.push_back(std::move(owned));
+  } else {
+    curl_easy_cleanup(owned->easy);
+  }
+
+  active.fetch_sub(1, std::memory_order_relaxed);
+  if (on_done) on_done(std::move(status));
+}
+
+Status HttpTransport::Impl::StatusFromCurl(const Transfer& t, CURLcode rc) const {
+  if (rc == CURLE_OK) return Status::Ok();
+  std::string where = t.request.method + " " + RedactUrl(t.request.url) + ": ";
+  std::string detail = t.error[0] != '\0' ? t.error : curl_easy_strerror(rc);
+  switch (rc) {
+    case CURLE_OPERATION_TIMEDOUT:
+      return Status::DeadlineExceeded(where + "timed out (" + detail + ")");
+    case CURLE_WRITE_ERROR:
+    case CURLE_ABORTED_BY_CALLBACK:
+      if (t.aborted_by_receiver) return Status::Cancelled(where + "aborted by the receiver");
+      return Status::Unavailable(where + detail);
+    case CURLE_URL_MALFORMAT:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+      return Status::InvalidArgument(where + "expected an http:// or https:// URL (" + detail +
+                                     ")");
+    case CURLE_OUT_OF_MEMORY:
+      return Status::ResourceExhausted(where + detail);
+    case CURLE_COULDNT_CONNECT:
+      return Status::Unavailable(where + "connection failed (" + detail + ")");
+    default:
+      return Status::Unavailable(where + detail);
+  }
+}
+
+void HttpTransport::Impl::CancelEverything() {
+  // Callbacks may submit more work while we cancel (a client starting its next queued request
+  // when a slot frees up), so loop until both the queue and the live set stay empty.
+  while (true) {
+    std::vector<HttpRequest> batch;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (queue_.empty() && live_.empty()) {
+        exited_ = true;
+        break;
+      }
+      batch.swap(queue_);
+    }
+    for (HttpRequest& r : batch) {
+      active.fetch_sub(1, std::memory_order_relaxed);
+      if (r.on_done) {
+        r.on_done(Status::Cancelled(r.method + " " + RedactUrl(r.url) +
+                                    ": cancelled, the HTTP transport is shutting down"));
+      }
+    }
+    while (!live_.empty()) {
+      Transfer* t = live_.back().get();
+      curl_multi_remove_handle(multi_, t->easy);
+      Complete(t, Status::Cancelled(t->request.method + " " + RedactUrl(t->request.url) +
+                                    ": cancelled, the HTTP transport is shutting down"));
+    }
+  }
+}
+
+void HttpTransport::Impl::ArmTimer(long timeout_ms) {
+  itimerspec spec{};
+  if (timeout_ms > 0) {
+    spec.it_value.tv_sec = timeout_ms / 1000;
+    spec.it_value.tv_nsec = (timeout_ms % 1000) * 1000000L;
+  }
+  timerfd_settime(timer_fd_, 0, &spec, nullptr);  // a zero it_value disarms
+}
+
+int HttpTransport::Impl::OnTimer(CURLM*, long timeout_ms, void* self_ptr) noexcept {
+  auto* self = static_cast<Impl*>(self_ptr);
+  // 0 means "as soon as possible": handled by a zero epoll timeout rather than the timerfd.
+  self->timeout_due_ = timeout_ms == 0;
+  self->ArmTimer(timeout_ms);
+  return 0;
+}
+
+int HttpTransport::Impl::OnSocket(CURL*, curl_socket_t fd, int what, void* self_ptr,
+                                  void*) noexcept {
+  auto* self = static_cast<Impl*>(self_ptr);
+  auto index = static_cast<size_t>(fd);
+  if (index >= self->registered_.size()) self->registered_.resize(index + 1024, 0);
+  if (what == CURL_POLL_REMOVE) {
+    if (self->registered_[index]) epoll_ctl(self->epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+    self->registered_[index] = 0;
+    return 0;
+  }
+  epoll_event ev{};
+  ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
+  ev.data.fd = fd;
+  int op = self->registered_[index] ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+  if (epoll_ctl(self->epoll_fd_, op, fd, &ev) != 0) {
+    // Our bookkeeping can be stale when curl closed a descriptor without telling us and the
+    // number was reused; retry with the other operation.
+    op = errno == EEXIST ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    epoll_ctl(self->epoll_fd_, op, fd, &ev);
+  }
+  self->registered_[index] = 1;
+  return 0;
+}
+
+void HttpTransport::Impl::DeliverHeaders(Transfer* t) {
+  t->headers_delivered = true;
+  long code = 0;
+  curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
+  if (t->request.on_headers) t->request.on_headers(static_cast<int>(code), t->headers);
+}
+
+size_t HttpTransport::Impl::OnHeaderLine(char* data, size_t size, size_t count,
+                                         void* t_ptr) noexcept {
+  auto* t = static_cast<Transfer*>(t_ptr);
+  size_t n = size * count;
+  if (t->headers_delivered) return n;  // trailers
+  std::string_view line(data, n);
+  if (line.starts_with("HTTP/")) {  // a new response (after a 1xx or a redirect)
+    t->headers.clear();
+    t->last_header_value = nullptr;
+    return n;
+  }
+  if (line == "\r\n" || line == "\n") {
+    long code = 0;
+    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
+    if (code >= 200) DeliverHeaders(t);
+    return n;
+  }
+  if ((line.front() == ' ' || line.front() == '\t') && t->last_header_value != nullptr) {
+    t->last_header_value->push_back(' ');
+    t->last_header_value->append(Trim(line));
+    return n;
+  }
+  size_t colon = line.find(':');
+  if (colon == std::string_view::npos) return n;
+  std::string name(Trim(line.substr(0, colon)));
+  for (char& c : name) c = AsciiLower(c);
+  std::string_view value = Trim(line.substr(colon + 1));
+  auto [it, inserted] = t->headers.try_emplace(std::move(name), value);
+  if (!inserted) {
+    it->second.append(", ");
+    it->second.append(value);
+  }
+  t->last_header_value = &it->second;
+  return n;
+}
+
+size_t HttpTransport::Impl::OnBody(char* data, size_t size, size_t count, void* t_ptr) noexcept {
+  auto* t = static_cast<Transfer*>(t_ptr);
+  size_t n = size * count;
+  if (!t->headers_delivered) DeliverHeaders(t);
+  if (t->request.on_data && !t->request.on_data(std::string_view(data, n))) {
+    t->aborted_by_receiver = true;
+    return 0;  // any short count makes curl fail the transfer with CURLE_WRITE_ERROR
+  }
+  return n;
+}
+
+HttpTransport::HttpTransport() : HttpTransport(Options{}) {}
+
+HttpTransport::HttpTransport(const Options& options) : impl_(std::make_shared<Impl>(options)) {
+  thread_ = std::thread([impl = impl_] { impl->Run(); });
+}
+
+HttpTransport::~HttpTransport() {
+  impl_->RequestStop();
+  if (thread_.get_id() == std::this_thread::get_id()) {
+    // Dropped from one of our own callbacks: the thread cannot join itself. It cancels what is
+    // left after the callback returns and releases the shared state when it exits.
+    thread_.detach();
+  } else {
+    thread_.join();
+  }
+}
+
+void HttpTransport::Submit(HttpRequest request) { impl_->Submit(std::move(request)); }
+
+int64_t HttpTransport::active() const { return impl_->active.load(std::memory_order_relaxed); }
+
+std::shared_ptr<HttpTransport> MakeHttpTransport() { return std::make_shared<HttpTransport>(); }
+
+}  // namespace chorus

@@ -1,0 +1,85 @@
+// HttpTransport: the process's HTTP client engine. One I/O thread drives every transfer through
+// libcurl's multi interface in event mode (curl_multi_socket_action + epoll + a timerfd), so the
+// cost of a wake-up is proportional to the sockets that became ready, not to the number of
+// transfers in flight; tens of thousands of concurrent requests are cheap.
+//
+// Thread-safety: Submit() may be called from any thread, including from inside a callback. The
+// callbacks of a request run on the I/O thread, in order on_headers -> on_data* -> on_done, and
+// must neither block nor throw. on_done runs exactly once per submitted request. Destroying the
+// transport cancels whatever is queued or in flight (on_done gets kCancelled) and joins the
+// thread; when the last reference is dropped on the I/O thread itself the thread finishes the
+// cancellation on its own and exits.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "chorus/model_client.h"
+#include "chorus/status.h"
+
+namespace chorus {
+
+// Response headers, names lower-cased; repeated headers are joined with ", ".
+using HttpHeaders = std::map<std::string, std::string, std::less<>>;
+
+struct HttpRequest {
+  std::string url;
+  std::string method = "POST";  // a body is sent for every method when non-empty
+  // Complete header lines, "Name: value". An empty "Expect:" is always added so that large
+  // bodies are not delayed by a 100-continue round trip.
+  std::vector<std::string> headers;
+  std::string body;
+  int64_t timeout_ms = 0;          // the whole transfer; 0: none
+  int64_t connect_timeout_ms = 0;  // 0: libcurl's default (300 s)
+
+  // Once per request with the final (non-1xx) status, before any body byte. Not called when no
+  // response arrived.
+  std::function<void(int status, const HttpHeaders& headers)> on_headers;
+  // Body bytes as they arrive (chunked framing removed). Returning false aborts the transfer
+  // and on_done receives kCancelled.
+  std::function<bool(std::string_view data)> on_data;
+  // OK when a complete response was received, whatever its HTTP status. Otherwise the transport
+  // failure, naming the URL: kUnavailable (connection refused or reset, DNS, TLS, cut body),
+  // kDeadlineExceeded (timeout), kCancelled (aborted by on_data or by the transport's
+  // destruction), kInvalidArgument (malformed URL or unsupported scheme).
+  std::function<void(Status status)> on_done;
+};
+
+class HttpTransport {
+ public:
+  struct Options {
+    // Idle connections kept for reuse. Must exceed the peak number of concurrent transfers, or
+    // connections are closed instead of reused when load drops and re-opened when it rises.
+    long max_cached_connections = 1L << 17;
+    // Easy handles kept for reuse after their transfer ends (saves an allocation per request).
+    size_t max_idle_handles = 4096;
+  };
+
+  HttpTransport();
+  explicit HttpTransport(const Options& options);
+  ~HttpTransport();
+  HttpTransport(const HttpTransport&) = delete;
+  HttpTransport& operator=(const HttpTransport&) = delete;
+
+  void Submit(HttpRequest request);
+
+  // Transfers submitted and not yet done (queued for the I/O thread or in flight).
+  int64_t active() const;
+
+ private:
+  class Impl;
+  std::shared_ptr<Impl> impl_;  // shared with the I/O thread, which may outlive this object
+  std::thread thread_;
+};
+
+// `url` as it may appear in messages and logs: user:password@ and the query string (either may
+// carry a credential) are replaced by "***".
+std::string RedactUrl(std::string_view url);
+
+}  // namespace chorus

@@ -1,0 +1,35 @@
+#include <array>
+#include <optional>
+#include <string_view>
+#include <utility>
+
+#include "chorus/store.h"
+
+namespace chorus {
+namespace {
+
+// The names are stored in the runs table and shown by `chorus runs`: never rename one.
+constexpr std::array<std::pair<RunStatus, std::string_view>, 4> kRunStatusNames = {{
+    {RunStatus::kRunning, "running"},
+    {RunStatus::kCompleted, "completed"},
+    {RunStatus::kFailed, "failed"},
+    {RunStatus::kInterrupted, "interrupted"},
+}};
+
+}  // namespace
+
+std::string_view RunStatusName(RunStatus status) {
+  for (const auto& [value, name] : kRunStatusNames) {
+    if (value == status) return name;
+  }
+  return "unknown";
+}
+
+std::optional<RunStatus> ParseRunStatus(std::string_view name) {
+  for (const auto& [value, known] : kRunStatusNames) {
+    if (known == name) return value;
+  }
+  return std::nullopt;
+}
+
+}  // namespace chorus

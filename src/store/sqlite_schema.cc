@@ -1,0 +1,113 @@
+#include "store/sqlite_schema.h"
+
+#include <string>
+
+namespace chorus::sqlite {
+namespace {
+
+// Events are one B-tree keyed by (run_id, seq) (WITHOUT ROWID): an append is one B-tree
+// insert and a load one range scan, with no second index to maintain or join through.
+// bench/store_bench.cc measures this against a rowid table plus index.
+constexpr const char* kCreateSchema = R"sql(
+CREATE TABLE runs (
+  run_id        TEXT PRIMARY KEY NOT NULL,
+  team          TEXT NOT NULL,
+  team_path     TEXT NOT NULL,
+  status        TEXT NOT NULL
+                CHECK (status IN ('running', 'completed', 'failed', 'interrupted')),
+  started_ms    INTEGER NOT NULL,
+  finished_ms   INTEGER NOT NULL,
+  input_tokens  INTEGER NOT NULL,
+  output_tokens INTEGER NOT NULL,
+  cost_usd      REAL NOT NULL,
+  pid           INTEGER NOT NULL
+) STRICT;
+CREATE INDEX runs_by_started ON runs (started_ms);
+CREATE TABLE events (
+  run_id  TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+  seq     INTEGER NOT NULL CHECK (seq > 0),
+  ts_ms   INTEGER NOT NULL,
+  kind    TEXT NOT NULL,
+  step    TEXT NOT NULL,
+  agent   TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  PRIMARY KEY (run_id, seq)
+) STRICT, WITHOUT ROWID;
+)sql";
+
+Result<int64_t> QueryInt(Database& db, const char* sql, std::string_view operation) {
+  Result<Statement> statement = Statement::Prepare(db, sql, /*persistent=*/false);
+  if (!statement) return Err(statement.error());
+  Result<bool> row = statement->Step(operation);
+  if (!row) return Err(row.error());
+  if (!*row) {
+    return Err(Status::Internal(std::string(operation) + " on " + db.path() +
+                                ": expected one row, got none"));
+  }
+  return statement->ColumnInt(0);
+}
+
+}  // namespace
+
+Status ConfigureConnection(Database& db, bool in_memory) {
+  // Before anything that locks: another process may be holding the write lock right now.
+  Status status = db.Exec("PRAGMA busy_timeout = 5000", "open store: set busy_timeout");
+  if (!status.ok()) return status;
+  if (!in_memory) {
+    Result<Statement> wal = Statement::Prepare(db, "PRAGMA journal_mode = WAL", false);
+    if (!wal) return wal.error();
+    Result<bool> row = wal->Step("open store: set journal_mode=WAL");
+    if (!row) return row.error();
+    const std::string mode(*row ? wal->ColumnText(0) : std::string_view());
+    if (mode != "wal") {
+      return Status::FailedPrecondition("open store " + db.path() +
+                                        ": expected journal_mode wal, SQLite switched to '" + mode +
+                                        "' (is the file system read-only or remote?)");
+    }
+  }
+  return db.Exec("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON",
+                 "open store: set synchronous and foreign_keys");
+}
+
+Status EnsureSchema(Database& db) {
+  Result<int64_t> version = QueryInt(db, "PRAGMA user_version", "open store: read schema version");
+  if (!version) return version.error();
+  if (*version == kSchemaVersion) return Status::Ok();
+  if (*version > kSchemaVersion) {
+    return Status::FailedPrecondition("open store " + db.path() + ": expected schema version " +
+                                      std::to_string(kSchemaVersion) + " or older, found " +
+                                      std::to_string(*version) +
+                                      " (written by a newer chorus; upgrade chorus to read it)");
+  }
+
+  // Several processes may open a new file at once: the write lock makes one of them create
+  // the schema and the others see it when they re-read the version under the lock.
+  Result<Transaction> transaction =
+      Transaction::Begin(db, TransactionMode::kImmediate, "create the store schema");
+  if (!transaction) return transaction.error();
+  version = QueryInt(db, "PRAGMA user_version", "open store: read schema version");
+  if (!version) return version.error();
+  if (*version == kSchemaVersion) return Status::Ok();
+  if (*version != 0) {
+    return Status::FailedPrecondition("open store " + db.path() + ": expected schema version " +
+                                      std::to_string(kSchemaVersion) + ", found " +
+                                      std::to_string(*version) + " while creating the schema");
+  }
+  Result<int64_t> objects =
+      QueryInt(db, "SELECT count(*) FROM sqlite_schema", "open store: inspect schema");
+  if (!objects) return objects.error();
+  if (*objects != 0) {
+    return Status::FailedPrecondition(
+        "open store " + db.path() + ": expected an empty file or a chorus store, found a " +
+        "SQLite database with " + std::to_string(*objects) +
+        " schema objects and no chorus schema version; refusing to modify it");
+  }
+  Status status = db.Exec(kCreateSchema, "open store: create schema");
+  if (!status.ok()) return status;
+  status = db.Exec("PRAGMA user_version = " + std::to_string(kSchemaVersion),
+                   "open store: record schema version");
+  if (!status.ok()) return status;
+  return transaction->Commit();
+}
+
+}  // namespace chorus::sqlite
