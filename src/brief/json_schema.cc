@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include <optional>
+
 #include "chorus/brief.h"
 
 namespace chorus {
@@ -24,6 +26,14 @@ constexpr size_t kMaxViolations = 100;
 // libstdc++'s regex matcher recurses once per input character; longer strings could overflow
 // the stack, so they are reported instead of matched.
 constexpr size_t kMaxPatternSubjectBytes = 4096;
+
+// A count keyword's value (minItems, maxLength...): any integer >= 0, signed or not, since
+// schemas built in code or converted from YAML may hold signed integers.
+std::optional<size_t> Count(const json& v) {
+  if (v.is_number_unsigned()) return v.get<size_t>();
+  if (v.is_number_integer() && v.get<int64_t>() >= 0) return static_cast<size_t>(v.get<int64_t>());
+  return std::nullopt;
+}
 
 const std::set<std::string_view>& TypeNames() {
   static const std::set<std::string_view> names = {"null",   "boolean", "object", "array",
@@ -236,13 +246,13 @@ void Validator::ValidateNumber(const json& schema, const json& value, const std:
 void Validator::ValidateString(const json& schema, const json& value, const std::string& path) {
   const std::string& s = value.get_ref<const std::string&>();
   const size_t length = CodePoints(s);
-  if (auto it = schema.find("minLength"); it != schema.end() && it->is_number_unsigned()) {
-    if (length < it->get<size_t>()) {
+  if (auto it = schema.find("minLength"); it != schema.end() && Count(*it)) {
+    if (length < *Count(*it)) {
       Add(path, "expected at least " + it->dump() + " characters, found " + std::to_string(length));
     }
   }
-  if (auto it = schema.find("maxLength"); it != schema.end() && it->is_number_unsigned()) {
-    if (length > it->get<size_t>()) {
+  if (auto it = schema.find("maxLength"); it != schema.end() && Count(*it)) {
+    if (length > *Count(*it)) {
       Add(path, "expected at most " + it->dump() + " characters, found " + std::to_string(length));
     }
   }
@@ -272,13 +282,13 @@ void Validator::ValidateString(const json& schema, const json& value, const std:
 void Validator::ValidateArray(const json& schema, const json& value, const std::string& path,
                               int depth) {
   const size_t n = value.size();
-  if (auto it = schema.find("minItems"); it != schema.end() && it->is_number_unsigned()) {
-    if (n < it->get<size_t>()) {
+  if (auto it = schema.find("minItems"); it != schema.end() && Count(*it)) {
+    if (n < *Count(*it)) {
       Add(path, "expected at least " + it->dump() + " items, found " + std::to_string(n));
     }
   }
-  if (auto it = schema.find("maxItems"); it != schema.end() && it->is_number_unsigned()) {
-    if (n > it->get<size_t>()) {
+  if (auto it = schema.find("maxItems"); it != schema.end() && Count(*it)) {
+    if (n > *Count(*it)) {
       Add(path, "expected at most " + it->dump() + " items, found " + std::to_string(n));
     }
   }
@@ -447,7 +457,7 @@ Status SchemaChecker::Check(const json& schema, const std::string& where, int de
                key == "exclusiveMaximum") {
       if (!v.is_number()) s = Mismatch(at, "a number", v);
     } else if (key == "minLength" || key == "maxLength" || key == "minItems" || key == "maxItems") {
-      if (!v.is_number_unsigned()) s = Mismatch(at, "a non-negative integer", v);
+      if (!Count(v)) s = Mismatch(at, "a non-negative integer", v);
     } else if (key == "pattern") {
       if (!v.is_string()) {
         s = Mismatch(at, "a regular expression string", v);

@@ -91,9 +91,7 @@ Result<AcceptedOutput> CheckMarkdown(const ExpectedOutput& expected, const std::
     }
     problems.push_back(
         "missing " + Plural(missing.size(), "section ", "sections ") + QuotedList(missing) + "; " +
-        (found.empty()
-             ? std::string("found no headings")
-             : "found " + Plural(found.size(), "heading ", "headings ") + QuotedList(found)));
+        (found.empty() ? std::string("found no headings") : "found headings " + QuotedList(found)));
   }
   if (!empty.empty()) {
     problems.push_back(Plural(empty.size(), "section ", "sections ") + QuotedList(empty) +

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cstdlib>
 #include <unistd.h>
 
@@ -80,7 +81,10 @@ Result<Clients> MakeClients(const Team& team, const RunOptions& options,
                             const std::shared_ptr<HttpTransport>& transport) {
   Clients clients;
   std::vector<ModelSpec> models = team.models;
-  if (!team.FindModel("offline")) models.push_back(OfflineModelSpec());
+  // `offline` exists in every team without being declared (FindModel knows it; the list not).
+  bool declared = std::any_of(models.begin(), models.end(),
+                              [](const ModelSpec& m) { return m.endpoint.name == "offline"; });
+  if (!declared) models.push_back(OfflineModelSpec());
   for (const ModelSpec& spec : models) {
     if (auto given = options.clients.find(spec.endpoint.name); given != options.clients.end()) {
       const EndpointConfig& c = given->second->config();

@@ -1,8 +1,9 @@
 // CheckTeam: whole-team validation on Team values, so teams built in code get the same checks
 // as team files. Locations come from the SourceLocs the loader stored.
 #include <algorithm>
+#include <functional>
 #include <map>
-#include <set>
+#include <tuple>
 
 #include "chorus/team.h"
 #include "core/template.h"
@@ -75,7 +76,7 @@ std::vector<Diagnostic> TeamChecker::Run() {
   CheckNames(team_.inputs, "input", [](const InputSpec& i) { return i.name; });
   CheckNames(team_.agents, "agent", [](const AgentSpec& a) { return a.name; });
   for (const ModelSpec& m : team_.models) model_names_.push_back(m.endpoint.name);
-  if (!team_.FindModel("offline") || team_.FindModel("offline")->loc.line == 0) {
+  if (std::find(model_names_.begin(), model_names_.end(), "offline") == model_names_.end()) {
     model_names_.push_back("offline");
   }
   for (const InputSpec& i : team_.inputs) input_names_.push_back(i.name);
@@ -125,8 +126,10 @@ void TeamChecker::CheckModels() {
     }
     for (const std::string& next : model.fallback) {
       if (team_.FindModel(next) == nullptr) {
+        std::string hint = DidYouMean(next, model_names_);
         Error(model.loc, "model '" + name + "' falls back to '" + next +
-                             "', which is not a declared model" + DidYouMean(next, model_names_));
+                             "', which is not a declared model" +
+                             (hint.empty() ? ": expected " + QuotedList(model_names_) : hint));
       }
     }
   }

@@ -3,7 +3,6 @@
 // in code; this file only checks what a single value can get wrong.
 #include <algorithm>
 #include <fstream>
-#include <limits>
 #include <optional>
 #include <sstream>
 #include <string>

@@ -3,7 +3,9 @@
 #include "flow/team_loader.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -45,7 +47,8 @@ const std::vector<YamlReader::Unsupported> kAgentUnsupported = {
 };
 
 constexpr int64_t kMaxConcurrency = 1000000;
-constexpr int64_t kIntMax = std::numeric_limits<int>::max();
+// Output budgets beyond this are a typo, not a plan.
+constexpr int64_t kMaxOutputTokens = 1000000;
 constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
 
 bool IsEnvName(const std::string& s) {
@@ -223,7 +226,6 @@ std::optional<ModelSpec> TeamParser::ParseModel(const YamlEntry& entry) {
   std::optional<std::string> provider = r_.OneOf(*provider_entry, kProviders);
   if (!provider) return std::nullopt;
   endpoint.provider = ProviderFromName(*provider);
-  bool ok = true;
   if (endpoint.provider == Provider::kOffline) {
     EndpointConfig offline = OfflineModelSpec().endpoint;
     offline.name = name;
@@ -231,10 +233,7 @@ std::optional<ModelSpec> TeamParser::ParseModel(const YamlEntry& entry) {
   }
   for (const YamlEntry& e : entries) {
     if (e.key == "model") {
-      if (auto id = r_.NonEmptyString(e))
-        endpoint.model = *id;
-      else
-        ok = false;
+      if (auto id = r_.NonEmptyString(e)) endpoint.model = *id;
     } else if (e.key == "base_url") {
       std::optional<std::string> url = r_.String(e);
       if (url && url->rfind("http://", 0) != 0 && url->rfind("https://", 0) != 0) {
@@ -245,8 +244,6 @@ std::optional<ModelSpec> TeamParser::ParseModel(const YamlEntry& entry) {
       if (url) {
         while (url->size() > 1 && url->back() == '/') url->pop_back();
         endpoint.base_url = *url;
-      } else {
-        ok = false;
       }
     } else if (e.key == "api_key_env") {
       // Never echo the value: a user who misread the key may have pasted the secret itself.
@@ -255,37 +252,23 @@ std::optional<ModelSpec> TeamParser::ParseModel(const YamlEntry& entry) {
                  "api_key_env: expected the name of an environment variable (letters, digits "
                  "and '_'), found something else; the key itself belongs in the environment, "
                  "never in the team file");
-        ok = false;
       } else {
         endpoint.api_key_env = e.value.Scalar();
       }
     } else if (e.key == "stream") {
-      if (auto b = r_.Bool(e))
-        endpoint.stream = *b;
-      else
-        ok = false;
+      if (auto b = r_.Bool(e)) endpoint.stream = *b;
     } else if (e.key == "limits") {
       ParseLimits(e, endpoint);
     } else if (e.key == "timeout_s") {
-      if (auto ms = Millis(e))
-        endpoint.timeout_ms = *ms;
-      else
-        ok = false;
+      if (auto ms = Millis(e)) endpoint.timeout_ms = *ms;
     } else if (e.key == "connect_timeout_s") {
-      if (auto ms = Millis(e))
-        endpoint.connect_timeout_ms = *ms;
-      else
-        ok = false;
+      if (auto ms = Millis(e)) endpoint.connect_timeout_ms = *ms;
     } else if (e.key == "max_tokens") {
-      if (auto n = r_.Integer(e, 1, kIntMax))
+      if (auto n = r_.Integer(e, 1, kMaxOutputTokens)) {
         endpoint.max_tokens = static_cast<int>(*n);
-      else
-        ok = false;
+      }
     } else if (e.key == "context_window") {
-      if (auto n = r_.Integer(e, 1, kInt64Max))
-        endpoint.context_window = *n;
-      else
-        ok = false;
+      if (auto n = r_.Integer(e, 1, kInt64Max)) endpoint.context_window = *n;
     } else if (e.key == "price") {
       Price price;
       for (const YamlEntry& p : r_.Entries(e, kPriceKeys, "price")) {
@@ -295,10 +278,7 @@ std::optional<ModelSpec> TeamParser::ParseModel(const YamlEntry& entry) {
       }
       endpoint.price = price;
     } else if (e.key == "locality") {
-      if (auto l = r_.OneOf(e, kLocalities))
-        endpoint.locality = *l;
-      else
-        ok = false;
+      if (auto l = r_.OneOf(e, kLocalities)) endpoint.locality = *l;
     } else if (e.key == "headers") {
       ParseHeaders(e, endpoint);
     } else if (e.key == "fallback") {
@@ -332,9 +312,7 @@ std::optional<ModelSpec> TeamParser::ParseModel(const YamlEntry& entry) {
     r_.Error(entry.key_node, where +
                                  ": missing 'model': expected the provider's model id "
                                  "(e.g. gpt-4o-mini, claude-sonnet-4)");
-    ok = false;
   }
-  if (!ok) return std::nullopt;
   return spec;
 }
 

@@ -1,9 +1,12 @@
 #include "flow/team_yaml.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <tuple>
+#include <utility>
 
 #include "flow/suggest.h"
 
@@ -284,13 +287,26 @@ std::optional<std::string> YamlReader::OneOf(const YamlEntry& entry,
   return value;
 }
 
-std::optional<nlohmann::json> YamlReader::Json(const YAML::Node& node) {
+std::optional<nlohmann::json> YamlReader::Json(const YAML::Node& node, int depth) {
+  constexpr int kMaxDepth = 64;
+  if (depth == 0) json_too_deep_ = false;
+  if (depth > kMaxDepth) {
+    // One report per value: a self-containing node is too deep along every path.
+    if (std::exchange(json_too_deep_, true)) return std::nullopt;
+    Error(node, "expected JSON nested at most " + std::to_string(kMaxDepth) +
+                    " levels deep, found deeper nesting (an alias inside its own anchor?)");
+    return std::nullopt;
+  }
   if (IsYamlNull(node)) return nlohmann::json(nullptr);
   if (node.IsScalar()) {
     const std::string& s = node.Scalar();
     if (!IsPlain(node) || node.Tag() == kStrTag) return nlohmann::json(s);
     if (std::optional<bool> b = ParseBool(s)) return nlohmann::json(*b);
-    if (std::optional<int64_t> i = ParseInt(s)) return nlohmann::json(*i);
+    // Like nlohmann's own parser: non-negative integers are unsigned, so schema keywords such as
+    // minItems read the same whether the schema came from YAML or from a JSON file.
+    if (std::optional<int64_t> i = ParseInt(s)) {
+      return *i >= 0 ? nlohmann::json(static_cast<uint64_t>(*i)) : nlohmann::json(*i);
+    }
     if (std::optional<double> d = ParseFloat(s)) return nlohmann::json(*d);
     return nlohmann::json(s);
   }
@@ -298,7 +314,7 @@ std::optional<nlohmann::json> YamlReader::Json(const YAML::Node& node) {
     nlohmann::json array = nlohmann::json::array();
     bool ok = true;
     for (const YAML::Node& item : node) {
-      std::optional<nlohmann::json> value = Json(item);
+      std::optional<nlohmann::json> value = Json(item, depth + 1);
       if (value) {
         array.push_back(std::move(*value));
       } else {
@@ -323,7 +339,7 @@ std::optional<nlohmann::json> YamlReader::Json(const YAML::Node& node) {
       Error(entry.key_node, "duplicate key '" + entry.key + "' in a JSON object");
       continue;
     }
-    std::optional<nlohmann::json> value = Json(entry.value);
+    std::optional<nlohmann::json> value = Json(entry.value, depth + 1);
     if (value) object[entry.key] = std::move(*value);
   }
   if (diagnostics_.size() != errors_before) return std::nullopt;

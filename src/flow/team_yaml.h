@@ -85,7 +85,8 @@ class YamlReader {
 
   // The YAML value as JSON: plain scalars are typed by the YAML 1.2 core schema (null, bools,
   // integers, floats), quoted scalars stay strings. Mapping keys must be unique strings.
-  std::optional<nlohmann::json> Json(const YAML::Node& node);
+  // An alias inside its own anchor makes a node that contains itself; depth stops that.
+  std::optional<nlohmann::json> Json(const YAML::Node& node, int depth = 0);
 
  private:
   // `allowed` null: any key.
@@ -96,6 +97,7 @@ class YamlReader {
 
   std::string file_;
   std::vector<Diagnostic> diagnostics_;
+  bool json_too_deep_ = false;
 };
 
 }  // namespace chorus

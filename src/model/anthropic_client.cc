@@ -103,10 +103,9 @@ class AnthropicDecoder final : public ChatDecoder {
   ChatResult ParseBody(std::string_view body) override {
     json doc = json::parse(body, nullptr, /*allow_exceptions=*/false);
     if (doc.is_discarded() || !doc.is_object()) {
-      return tl::unexpected(Transient("expected a JSON message in the HTTP " +
-                                      std::to_string(http_status()) + " body, found " +
-                                      std::to_string(body.size()) +
-                                      " bytes: " + std::string(body.substr(0, 200))));
+      return tl::unexpected(Transient(
+          "expected a JSON message in the HTTP " + std::to_string(http_status()) + " body, found " +
+          std::to_string(body.size()) + " bytes: " + std::string(body.substr(0, 200))));
     }
     if (doc.contains("error")) {
       return tl::unexpected(ErrorObjectToModelError(context().site, http_status(), doc));

@@ -3,6 +3,12 @@
 #include "chorus/clock.h"
 
 namespace chorus {
+namespace {
+
+// How much of a malformed body an error message quotes.
+constexpr size_t kQuotedBytes = 200;
+
+}  // namespace
 
 ChatDecoder::ChatDecoder(const DecodeContext& context, int64_t prompt_bytes, bool streaming)
     : context_(context), prompt_bytes_(prompt_bytes), streaming_requested_(streaming) {}
@@ -33,7 +39,11 @@ bool ChatDecoder::OnData(std::string_view data) {
     body_.append(data);
     return true;
   }
+  if (stream_head_.size() < kQuotedBytes) {
+    stream_head_.append(data.substr(0, kQuotedBytes - stream_head_.size()));
+  }
   return parser_.Feed(data, [this](const SseEvent& event) {
+    ++sse_events_;
     failure_ = OnEvent(event);
     return !failure_.has_value();
   });
@@ -56,8 +66,16 @@ ChatResult ChatDecoder::Finish(const Status& transport) {
     return tl::unexpected(std::move(error));
   }
   if (!success_status) {
-    return tl::unexpected(HttpErrorToModelError(context_.site, http_status_, headers_, body_,
-                                                SystemClock().NowMs()));
+    return tl::unexpected(
+        HttpErrorToModelError(context_.site, http_status_, headers_, body_, SystemClock().NowMs()));
+  }
+  if (sse_ && sse_events_ == 0 && bytes_received_ > 0) {
+    // A server that says text/event-stream and then sends something else is lying; say so
+    // rather than calling it a cut stream.
+    return tl::unexpected(Transient("expected SSE events (\"data: {...}\") in the " +
+                                    std::to_string(bytes_received_) +
+                                    "-byte text/event-stream body, found invalid JSON/SSE: " +
+                                    stream_head_));
   }
   return sse_ ? FinishStream() : ParseBody(body_);
 }

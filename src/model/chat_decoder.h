@@ -71,6 +71,8 @@ class ChatDecoder {
   std::string body_;
   SseParser parser_;
   int64_t bytes_received_ = 0;
+  int64_t sse_events_ = 0;
+  std::string stream_head_;  // the first bytes of a stream, to quote when it is not SSE at all
   std::optional<ModelError> failure_;  // set by OnEvent or by the size limit
 };
 

@@ -81,14 +81,20 @@ std::string Quote(std::string_view s) {
 
 StatusCode CodeForHttpStatus(int http_status) {
   switch (http_status) {
-    case 401: return StatusCode::kUnauthenticated;
-    case 403: return StatusCode::kPermissionDenied;
-    case 404: return StatusCode::kNotFound;
+    case 401:
+      return StatusCode::kUnauthenticated;
+    case 403:
+      return StatusCode::kPermissionDenied;
+    case 404:
+      return StatusCode::kNotFound;
     case 408:
     case 409:
-    case 425: return StatusCode::kUnavailable;
-    case 429: return StatusCode::kResourceExhausted;
-    default: break;
+    case 425:
+      return StatusCode::kUnavailable;
+    case 429:
+      return StatusCode::kResourceExhausted;
+    default:
+      break;
   }
   if (http_status >= 500) return StatusCode::kUnavailable;
   if (http_status >= 400) return StatusCode::kInvalidArgument;
@@ -101,7 +107,8 @@ StatusCode CodeForHttpStatus(int http_status) {
 StatusCode CodeForErrorType(std::string_view type, std::string_view code,
                             std::string_view message) {
   if (IsContextLengthError(type, code, message)) return StatusCode::kContextExceeded;
-  if (type == "rate_limit_error" || type == "rate_limit_exceeded" || code == "rate_limit_exceeded") {
+  if (type == "rate_limit_error" || type == "rate_limit_exceeded" ||
+      code == "rate_limit_exceeded") {
     return StatusCode::kResourceExhausted;
   }
   if (type == "authentication_error" || code == "invalid_api_key") {
@@ -141,8 +148,7 @@ std::string ScrubSecret(std::string text, std::string_view secret) {
   return text;
 }
 
-bool IsContextLengthError(std::string_view type, std::string_view code,
-                          std::string_view message) {
+bool IsContextLengthError(std::string_view type, std::string_view code, std::string_view message) {
   if (code == "context_length_exceeded" || type == "exceed_context_size_error") return true;
   std::string m = Lower(message);
   for (std::string_view needle :
@@ -168,9 +174,8 @@ std::optional<int64_t> RetryAfterMs(const HttpHeaders& headers, int64_t now_ms) 
   return std::max<int64_t>(0, at_ms - now_ms);
 }
 
-ModelError HttpErrorToModelError(const ErrorSite& site, int http_status,
-                                 const HttpHeaders& headers, std::string_view body,
-                                 int64_t now_ms) {
+ModelError HttpErrorToModelError(const ErrorSite& site, int http_status, const HttpHeaders& headers,
+                                 std::string_view body, int64_t now_ms) {
   nlohmann::json parsed = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   ErrorFields f = ExtractError(parsed);
   StatusCode code = CodeForHttpStatus(http_status);
@@ -203,9 +208,9 @@ ModelError ErrorObjectToModelError(const ErrorSite& site, int http_status,
                                    const nlohmann::json& error_body) {
   ErrorFields f = ExtractError(error_body);
   StatusCode code = CodeForErrorType(f.type, f.code, f.message);
-  std::string message = DescribeSite(site) + ": the server reported an error in a " +
-                        std::to_string(http_status) + " response: " +
-                        Quote(f.message.empty() ? Excerpt(error_body.dump()) : f.message);
+  std::string message =
+      DescribeSite(site) + ": the server reported an error in a " + std::to_string(http_status) +
+      " response: " + Quote(f.message.empty() ? Excerpt(error_body.dump()) : f.message);
   if (!f.type.empty()) message += " (type " + f.type + ")";
   ModelError error;
   error.status = Status(code, ScrubSecret(std::move(message), site.secret));

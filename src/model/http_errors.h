@@ -4,11 +4,10 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "chorus/model_client.h"
 #include "model/http_transport.h"
@@ -32,9 +31,8 @@ std::string ScrubSecret(std::string text, std::string_view secret);
 std::optional<int64_t> RetryAfterMs(const HttpHeaders& headers, int64_t now_ms);
 
 // An HTTP response with a non-2xx status. `body` is the (possibly truncated) response body.
-ModelError HttpErrorToModelError(const ErrorSite& site, int http_status,
-                                 const HttpHeaders& headers, std::string_view body,
-                                 int64_t now_ms);
+ModelError HttpErrorToModelError(const ErrorSite& site, int http_status, const HttpHeaders& headers,
+                                 std::string_view body, int64_t now_ms);
 
 // An error object that arrived with a 2xx status: an SSE "error" event or a JSON body of the
 // form {"error": …}. Classified by its type/code; unknown errors are transient.

@@ -94,8 +94,8 @@ class HttpModelClient::Core : public std::enable_shared_from_this<Core> {
   const std::unique_ptr<ChatProtocol> protocol_;
   std::atomic<int64_t> pending_{0};
   std::mutex mu_;
-  int in_flight_ = 0;             // guarded by mu_
-  std::deque<Waiting> waiting_;   // guarded by mu_
+  int in_flight_ = 0;            // guarded by mu_
+  std::deque<Waiting> waiting_;  // guarded by mu_
 };
 
 HttpModelClient::HttpModelClient(const EndpointConfig& config,

@@ -4,11 +4,12 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <mutex>
 #include <thread>
@@ -17,16 +18,10 @@
 namespace chorus {
 namespace {
 
-// curl_global_init is not thread-safe and must run once per process. The soft descriptor limit
-// is raised to the hard one at the same time (as Go's runtime does): every concurrent transfer
-// holds a socket, and the usual soft limit of 1024 caps a fan-out long before memory does.
+// curl_global_init is not thread-safe and must run once per process. The descriptor limit is
+// left alone: a fan-out wider than `ulimit -n` is the operator's call (the benchmarks raise it).
 const Status& GlobalInitOnce() {
   static const Status status = [] {
-    rlimit limit{};
-    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
-      limit.rlim_cur = limit.rlim_max;
-      setrlimit(RLIMIT_NOFILE, &limit);
-    }
     CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
     if (rc != CURLE_OK) {
       return Status::Internal(std::string("curl_global_init failed: ") + curl_easy_strerror(rc));
@@ -40,11 +35,17 @@ char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' ||
-                        s.back() == '\n')) {
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
     s.remove_suffix(1);
   }
   return s;
+}
+
+int64_t NowUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
 }  // namespace
@@ -54,9 +55,8 @@ std::string RedactUrl(std::string_view url) {
   size_t scheme_end = url.find("://");
   size_t authority = scheme_end == std::string_view::npos ? 0 : scheme_end + 3;
   size_t path = url.find_first_of("/?#", authority);
-  std::string_view host_part = url.substr(authority, path == std::string_view::npos
-                                                         ? std::string_view::npos
-                                                         : path - authority);
+  std::string_view host_part = url.substr(
+      authority, path == std::string_view::npos ? std::string_view::npos : path - authority);
   size_t at = host_part.rfind('@');
   out.append(url.substr(0, authority));
   if (at != std::string_view::npos) {
@@ -73,22 +73,41 @@ std::string RedactUrl(std::string_view url) {
   return out;
 }
 
-// One request's state, pooled together with its easy handle so that steady-state traffic
-// allocates neither.
-struct Transfer {
-  CURL* easy = nullptr;
-  HttpRequest request;
-  curl_slist* header_list = nullptr;
-  HttpHeaders headers;
-  std::string* last_header_value = nullptr;  // for obsolete folded continuation lines
-  bool headers_delivered = false;
-  bool aborted_by_receiver = false;
-  size_t live_index = 0;  // position in Impl::live_
-  char error[CURL_ERROR_SIZE] = {};
-};
-
 class HttpTransport::Impl {
  public:
+  struct Shard;
+
+  // One request's state, pooled together with its easy handle so that steady-state traffic
+  // allocates neither.
+  struct Transfer {
+    CURL* easy = nullptr;
+    Shard* shard = nullptr;
+    HttpRequest request;
+    curl_slist* header_list = nullptr;
+    HttpHeaders headers;
+    std::string* last_header_value = nullptr;  // for obsolete folded continuation lines
+    bool headers_delivered = false;
+    bool aborted_by_receiver = false;
+    size_t live_index = 0;  // position in Impl::live_
+    char error[CURL_ERROR_SIZE] = {};
+  };
+
+  // libcurl 7.88 walks a multi handle's whole connection cache when a transfer starts
+  // (ConnectionExists) and again when it is removed (close_connect_only), so one multi handle
+  // with n transfers costs O(n) per request. Transfers are therefore spread over multi handles
+  // ("shards") of bounded size, all driven by the same thread and epoll set: per-request work
+  // stays O(kShardCapacity) however many transfers are in flight. New transfers fill the
+  // lowest shard with room, so light traffic stays on shard 0 and keeps reusing its connections.
+  static constexpr int kShardCapacity = 512;
+
+  struct Shard {
+    CURLM* multi = nullptr;
+    Impl* owner = nullptr;
+    uint32_t index = 0;
+    int active = 0;
+    int64_t deadline_us = -1;  // when curl wants CURL_SOCKET_TIMEOUT; -1: no timer
+  };
+
   explicit Impl(const Options& options);
   ~Impl();
 
@@ -99,8 +118,8 @@ class HttpTransport::Impl {
   std::atomic<int64_t> active{0};
 
  private:
-  static int OnSocket(CURL* easy, curl_socket_t fd, int what, void* self, void* socketp) noexcept;
-  static int OnTimer(CURLM* multi, long timeout_ms, void* self) noexcept;
+  static int OnSocket(CURL* easy, curl_socket_t fd, int what, void* shard, void* socketp) noexcept;
+  static int OnTimer(CURLM* multi, long timeout_ms, void* shard) noexcept;
   static size_t OnHeaderLine(char* data, size_t size, size_t count, void* t) noexcept;
   static size_t OnBody(char* data, size_t size, size_t count, void* t) noexcept;
   static void DeliverHeaders(Transfer* t);
@@ -112,14 +131,15 @@ class HttpTransport::Impl {
   void Complete(Transfer* t, Status status);
   Status StatusFromCurl(const Transfer& t, CURLcode rc) const;
   void CancelEverything();
-  void ArmTimer(long timeout_ms);
+  Shard* ShardWithRoom();
+  // Milliseconds until the earliest shard deadline (rounded up), -1 when none.
+  int EpollTimeoutMs() const;
+  void RunExpiredTimers();
 
   Options options_;
   Status init_error_;
   int epoll_fd_ = -1;
   int wake_fd_ = -1;
-  int timer_fd_ = -1;
-  CURLM* multi_ = nullptr;
 
   std::mutex mu_;
   std::vector<HttpRequest> queue_;  // guarded by mu_
@@ -127,8 +147,8 @@ class HttpTransport::Impl {
   bool exited_ = false;             // guarded by mu_: the I/O thread no longer takes requests
 
   // I/O thread only.
-  bool timeout_due_ = false;
-  std::vector<uint8_t> registered_;  // by descriptor: known to epoll
+  std::vector<std::unique_ptr<Shard>> shards_;
+  std::vector<uint32_t> registered_;  // by descriptor: 1 + index of the shard owning it, or 0
   std::vector<std::unique_ptr<Transfer>> live_;
   std::vector<std::unique_ptr<Transfer>> idle_;
 };
@@ -138,32 +158,64 @@ HttpTransport::Impl::Impl(const Options& options) : options_(options) {
   if (!init_error_.ok()) return;
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  timer_fd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-  multi_ = curl_multi_init();
-  if (epoll_fd_ < 0 || wake_fd_ < 0 || timer_fd_ < 0 || multi_ == nullptr) {
+  if (epoll_fd_ < 0 || wake_fd_ < 0) {
     init_error_ = Status::ResourceExhausted(std::string("cannot create the HTTP transport: ") +
-                                            (multi_ == nullptr ? "curl_multi_init failed"
-                                                               : std::strerror(errno)));
+                                            std::strerror(errno));
     return;
   }
-  for (int fd : {wake_fd_, timer_fd_}) {
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.fd = fd;
-    epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
-  }
-  curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &Impl::OnSocket);
-  curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
-  curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &Impl::OnTimer);
-  curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
-  curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, options_.max_cached_connections);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = wake_fd_;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
 }
 
 HttpTransport::Impl::~Impl() {
-  if (multi_ != nullptr) curl_multi_cleanup(multi_);  // closes cached connections
+  for (auto& shard : shards_) curl_multi_cleanup(shard->multi);  // closes cached connections
   for (auto& t : idle_) curl_easy_cleanup(t->easy);
-  for (int fd : {epoll_fd_, wake_fd_, timer_fd_}) {
+  for (int fd : {epoll_fd_, wake_fd_}) {
     if (fd >= 0) close(fd);
+  }
+}
+
+HttpTransport::Impl::Shard* HttpTransport::Impl::ShardWithRoom() {
+  for (auto& shard : shards_) {
+    if (shard->active < kShardCapacity) return shard.get();
+  }
+  auto shard = std::make_unique<Shard>();
+  shard->multi = curl_multi_init();
+  if (shard->multi == nullptr) return nullptr;
+  shard->owner = this;
+  shard->index = static_cast<uint32_t>(shards_.size());
+  curl_multi_setopt(shard->multi, CURLMOPT_SOCKETFUNCTION, &Impl::OnSocket);
+  curl_multi_setopt(shard->multi, CURLMOPT_SOCKETDATA, shard.get());
+  curl_multi_setopt(shard->multi, CURLMOPT_TIMERFUNCTION, &Impl::OnTimer);
+  curl_multi_setopt(shard->multi, CURLMOPT_TIMERDATA, shard.get());
+  curl_multi_setopt(shard->multi, CURLMOPT_MAXCONNECTS, options_.max_cached_connections);
+  shards_.push_back(std::move(shard));
+  return shards_.back().get();
+}
+
+int HttpTransport::Impl::EpollTimeoutMs() const {
+  int64_t earliest = -1;
+  for (const auto& shard : shards_) {
+    if (shard->deadline_us >= 0 && (earliest < 0 || shard->deadline_us < earliest)) {
+      earliest = shard->deadline_us;
+    }
+  }
+  if (earliest < 0) return -1;
+  int64_t wait_us = earliest - NowUs();
+  if (wait_us <= 0) return 0;
+  // Rounded up: waking before the deadline would only spin.
+  return static_cast<int>(std::min<int64_t>((wait_us + 999) / 1000, 60'000));
+}
+
+void HttpTransport::Impl::RunExpiredTimers() {
+  int64_t now = NowUs();
+  for (auto& shard : shards_) {
+    if (shard->deadline_us < 0 || shard->deadline_us > now) continue;
+    shard->deadline_us = -1;  // curl re-arms through OnTimer if it still needs one
+    int still_running = 0;
+    curl_multi_socket_action(shard->multi, CURL_SOCKET_TIMEOUT, 0, &still_running);
   }
 }
 
@@ -216,36 +268,29 @@ void HttpTransport::Impl::Run() {
   epoll_event events[kMaxEvents];
   bool running = true;
   while (running) {
-    int n = epoll_wait(epoll_fd_, events, kMaxEvents, timeout_due_ ? 0 : -1);
+    int n = epoll_wait(epoll_fd_, events, kMaxEvents, EpollTimeoutMs());
     if (n < 0) {
       if (errno == EINTR) continue;
       break;  // the epoll descriptor itself is broken: nothing can make progress
     }
-    bool timer_fired = timeout_due_;
-    timeout_due_ = false;
     for (int i = 0; i < n; ++i) {
       int fd = events[i].data.fd;
       if (fd == wake_fd_) {
         uint64_t count;
         [[maybe_unused]] ssize_t r = read(wake_fd_, &count, sizeof count);
         running = DrainQueue();  // after the read, so a concurrent Submit re-arms the wake-up
-      } else if (fd == timer_fd_) {
-        uint64_t expirations;
-        [[maybe_unused]] ssize_t r = read(timer_fd_, &expirations, sizeof expirations);
-        timer_fired = true;
-      } else {
-        int flags = 0;
-        if (events[i].events & EPOLLIN) flags |= CURL_CSELECT_IN;
-        if (events[i].events & EPOLLOUT) flags |= CURL_CSELECT_OUT;
-        if (events[i].events & (EPOLLERR | EPOLLHUP)) flags |= CURL_CSELECT_ERR;
-        int still_running = 0;
-        curl_multi_socket_action(multi_, fd, flags, &still_running);
+        continue;
       }
-    }
-    if (timer_fired) {
+      uint32_t owner = static_cast<size_t>(fd) < registered_.size() ? registered_[fd] : 0;
+      if (owner == 0) continue;  // removed earlier in this batch
+      int flags = 0;
+      if (events[i].events & EPOLLIN) flags |= CURL_CSELECT_IN;
+      if (events[i].events & EPOLLOUT) flags |= CURL_CSELECT_OUT;
+      if (events[i].events & (EPOLLERR | EPOLLHUP)) flags |= CURL_CSELECT_ERR;
       int still_running = 0;
-      curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &still_running);
+      curl_multi_socket_action(shards_[owner - 1]->multi, fd, flags, &still_running);
     }
+    RunExpiredTimers();
     HarvestFinished();
   }
   CancelEverything();
@@ -298,6 +343,7 @@ void HttpTransport::Impl::Start(HttpRequest request) {
   t->header_list = curl_slist_append(t->header_list, "Expect:");
 
   curl_easy_setopt(easy, CURLOPT_URL, r.url.c_str());
+  curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
   if (r.method == "GET" && r.body.empty()) {
     curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
   } else if (r.method == "HEAD") {
@@ -311,7 +357,9 @@ void HttpTransport::Impl::Start(HttpRequest request) {
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, t->header_list);
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
-  curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+  // Chat responses arrive in small pieces; a 4 KiB receive buffer (curl's default is 16) keeps
+  // 100,000 concurrent transfers within a few hundred MB.
+  curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, 4096L);
   curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(r.timeout_ms));
   curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(r.connect_timeout_ms));
   curl_easy_setopt(easy, CURLOPT_PRIVATE, t.get());
@@ -324,28 +372,44 @@ void HttpTransport::Impl::Start(HttpRequest request) {
   Transfer* raw = t.get();
   raw->live_index = live_.size();
   live_.push_back(std::move(t));
-  CURLMcode rc = curl_multi_add_handle(multi_, easy);
+  Shard* shard = ShardWithRoom();
+  if (shard == nullptr) {
+    Complete(raw, Status::ResourceExhausted(r.method + " " + RedactUrl(r.url) +
+                                            ": curl_multi_init failed (out of memory)"));
+    return;
+  }
+  CURLMcode rc = curl_multi_add_handle(shard->multi, easy);
   if (rc != CURLM_OK) {
     Complete(raw, Status::Internal(r.method + " " + RedactUrl(r.url) +
                                    ": curl_multi_add_handle failed: " + curl_multi_strerror(rc)));
+    return;
   }
+  raw->shard = shard;
+  ++shard->active;
 }
 
 void HttpTransport::Impl::HarvestFinished() {
-  CURLMsg* msg;
-  int left = 0;
-  while ((msg = curl_multi_info_read(multi_, &left)) != nullptr) {
-    if (msg->msg != CURLMSG_DONE) continue;
-    CURL* easy = msg->easy_handle;
-    CURLcode rc = msg->data.result;  // msg dies with remove_handle
-    Transfer* t = nullptr;
-    curl_easy_getinfo(easy, CURLINFO_PRIVATE, &t);
-    curl_multi_remove_handle(multi_, easy);
-    Complete(t, StatusFromCurl(*t, rc));
+  // Indexing, not iterators: a callback may start transfers that create a shard.
+  for (size_t i = 0; i < shards_.size(); ++i) {
+    CURLMsg* msg;
+    int left = 0;
+    while ((msg = curl_multi_info_read(shards_[i]->multi, &left)) != nullptr) {
+      if (msg->msg != CURLMSG_DONE) continue;
+      CURL* easy = msg->easy_handle;
+      CURLcode rc = msg->data.result;  // msg dies with remove_handle
+      Transfer* t = nullptr;
+      curl_easy_getinfo(easy, CURLINFO_PRIVATE, &t);
+      Complete(t, StatusFromCurl(*t, rc));
+    }
   }
 }
 
 void HttpTransport::Impl::Complete(Transfer* t, Status status) {
+  if (t->shard != nullptr) {
+    curl_multi_remove_handle(t->shard->multi, t->easy);
+    --t->shard->active;
+    t->shard = nullptr;
+  }
   if (status.ok() && !t->headers_delivered) DeliverHeaders(t);
   auto on_done = std::move(t->request.on_done);
 
@@ -422,51 +486,40 @@ void HttpTransport::Impl::CancelEverything() {
     }
     while (!live_.empty()) {
       Transfer* t = live_.back().get();
-      curl_multi_remove_handle(multi_, t->easy);
       Complete(t, Status::Cancelled(t->request.method + " " + RedactUrl(t->request.url) +
                                     ": cancelled, the HTTP transport is shutting down"));
     }
   }
 }
 
-void HttpTransport::Impl::ArmTimer(long timeout_ms) {
-  itimerspec spec{};
-  if (timeout_ms > 0) {
-    spec.it_value.tv_sec = timeout_ms / 1000;
-    spec.it_value.tv_nsec = (timeout_ms % 1000) * 1000000L;
-  }
-  timerfd_settime(timer_fd_, 0, &spec, nullptr);  // a zero it_value disarms
-}
-
-int HttpTransport::Impl::OnTimer(CURLM*, long timeout_ms, void* self_ptr) noexcept {
-  auto* self = static_cast<Impl*>(self_ptr);
-  // 0 means "as soon as possible": handled by a zero epoll timeout rather than the timerfd.
-  self->timeout_due_ = timeout_ms == 0;
-  self->ArmTimer(timeout_ms);
+int HttpTransport::Impl::OnTimer(CURLM*, long timeout_ms, void* shard_ptr) noexcept {
+  auto* shard = static_cast<Shard*>(shard_ptr);
+  shard->deadline_us = timeout_ms < 0 ? -1 : NowUs() + static_cast<int64_t>(timeout_ms) * 1000;
   return 0;
 }
 
-int HttpTransport::Impl::OnSocket(CURL*, curl_socket_t fd, int what, void* self_ptr,
+int HttpTransport::Impl::OnSocket(CURL*, curl_socket_t fd, int what, void* shard_ptr,
                                   void*) noexcept {
-  auto* self = static_cast<Impl*>(self_ptr);
+  auto* shard = static_cast<Shard*>(shard_ptr);
+  Impl* self = shard->owner;
   auto index = static_cast<size_t>(fd);
   if (index >= self->registered_.size()) self->registered_.resize(index + 1024, 0);
   if (what == CURL_POLL_REMOVE) {
-    if (self->registered_[index]) epoll_ctl(self->epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+    if (self->registered_[index] != 0) epoll_ctl(self->epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
     self->registered_[index] = 0;
     return 0;
   }
   epoll_event ev{};
   ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
   ev.data.fd = fd;
-  int op = self->registered_[index] ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+  int op = self->registered_[index] != 0 ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
   if (epoll_ctl(self->epoll_fd_, op, fd, &ev) != 0) {
     // Our bookkeeping can be stale when curl closed a descriptor without telling us and the
     // number was reused; retry with the other operation.
     op = errno == EEXIST ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
     epoll_ctl(self->epoll_fd_, op, fd, &ev);
   }
-  self->registered_[index] = 1;
+  self->registered_[index] = shard->index + 1;
   return 0;
 }
 

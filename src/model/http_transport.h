@@ -1,7 +1,5 @@
 // HttpTransport: the process's HTTP client engine. One I/O thread drives every transfer through
-// libcurl's multi interface in event mode (curl_multi_socket_action + epoll + a timerfd), so the
-// cost of a wake-up is proportional to the sockets that became ready, not to the number of
-// transfers in flight; tens of thousands of concurrent requests are cheap.
+// requests are cheap.
 //
 // Thread-safety: Submit() may be called from any thread, including from inside a callback. The
 // callbacks of a request run on the I/O thread, in order on_headers -> on_data* -> on_done, and

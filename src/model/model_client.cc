@@ -1,8 +1,9 @@
 // MakeModelClient: validates an endpoint's configuration and builds its client.
 
+#include "chorus/model_client.h"
+
 #include <cstdlib>
 
-#include "chorus/model_client.h"
 #include "model/anthropic_client.h"
 #include "model/http_model_client.h"
 #include "model/offline_client.h"
@@ -11,9 +12,7 @@
 namespace chorus {
 namespace {
 
-std::string Where(const EndpointConfig& config) {
-  return "model \"" + config.name + "\"";
-}
+std::string Where(const EndpointConfig& config) { return "model \"" + config.name + "\""; }
 
 Status ValidateHttpConfig(const EndpointConfig& config, bool base_url_required) {
   if (config.model.empty()) {
@@ -26,8 +25,10 @@ Status ValidateHttpConfig(const EndpointConfig& config, bool base_url_required) 
   }
   if (!config.base_url.empty() && !config.base_url.starts_with("http://") &&
       !config.base_url.starts_with("https://")) {
-    return Status::InvalidArgument(Where(config) + ": expected base_url to start with http:// or "
-                                   "https://, found \"" + RedactUrl(config.base_url) + "\"");
+    return Status::InvalidArgument(Where(config) +
+                                   ": expected base_url to start with http:// or "
+                                   "https://, found \"" +
+                                   RedactUrl(config.base_url) + "\"");
   }
   if (config.concurrency < 1) {
     return Status::InvalidArgument(Where(config) + ": expected concurrency >= 1, found " +

@@ -250,7 +250,9 @@ size_t Builder::NaturalCount(std::string_view name) const {
 json Builder::BuildArray(const json& s, std::string_view name, std::string_view parent, int depth) {
   auto count_of = [&s](const char* key, size_t fallback) {
     auto it = s.find(key);
-    return it != s.end() && it->is_number_unsigned() ? it->get<size_t>() : fallback;
+    return it != s.end() && it->is_number_integer() && it->get<int64_t>() >= 0
+               ? static_cast<size_t>(it->get<int64_t>())
+               : fallback;
   };
   const size_t min_items = count_of("minItems", 0);
   const size_t max_items = std::max(min_items, count_of("maxItems", kNaturalItems * 4));
@@ -281,7 +283,9 @@ std::string_view Builder::TopicSentence(std::string_view topic, size_t ordinal) 
   if (material_.context == nullptr || topic.empty()) return {};
   const std::vector<uint64_t> terms = ContentTerms(topic);
   if (terms.empty()) return {};
-  const std::vector<size_t> best = material_.context->Best(terms, ordinal + 1, SIZE_MAX);
+  // The same selection for every ordinal below kNaturalItems, so items do not repeat.
+  const std::vector<size_t> best =
+      material_.context->Best(terms, std::max(kNaturalItems, ordinal + 1), SIZE_MAX);
   return ordinal < best.size() ? material_.context->sentence(best[ordinal]).text
                                : std::string_view();
 }
@@ -316,7 +320,8 @@ std::string Builder::Text(std::string_view name, std::string_view parent, size_t
         return Truncate(s, 300);
       }
       if (ordinal > 0 && material_.context != nullptr) {
-        std::vector<size_t> best = material_.context->Best({}, ordinal + 1, SIZE_MAX);
+        std::vector<size_t> best =
+            material_.context->Best({}, std::max(kNaturalItems, ordinal + 1), SIZE_MAX);
         if (ordinal < best.size())
           return Truncate(material_.context->sentence(best[ordinal]).text, 300);
       }
@@ -371,7 +376,9 @@ std::string Builder::BuildString(const json& s, std::string_view name, std::stri
   }
   auto limit = [&s](const char* key) {
     auto it = s.find(key);
-    return it != s.end() && it->is_number_unsigned() ? it->get<size_t>() : SIZE_MAX;
+    return it != s.end() && it->is_number_integer() && it->get<int64_t>() >= 0
+               ? static_cast<size_t>(it->get<int64_t>())
+               : SIZE_MAX;
   };
   const size_t max_length = limit("maxLength");
   const size_t min_length = limit("minLength") == SIZE_MAX ? 0 : limit("minLength");

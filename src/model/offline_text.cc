@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <unordered_map>
+#include <utility>
 
 namespace chorus::offline {
 namespace {
@@ -44,9 +44,52 @@ constexpr auto kStopHashes = [] {
   return hashes;
 }();
 
-bool IsWordByte(unsigned char c) { return std::isalnum(c) || c >= 0x80; }
+// ASCII classification without the locale lookups of <cctype>: this runs once per byte.
 bool IsUpper(unsigned char c) { return c >= 'A' && c <= 'Z'; }
 bool IsLower(unsigned char c) { return c >= 'a' && c <= 'z'; }
+bool IsDigit(unsigned char c) { return c >= '0' && c <= '9'; }
+bool IsWordByte(unsigned char c) { return IsLower(c) || IsUpper(c) || IsDigit(c) || c >= 0x80; }
+
+// Occurrence counts of term hashes: open addressing with linear probing, grown by doubling.
+// Texts repeat a few thousand distinct words, so the table stays small and in cache.
+class TermCounter {
+ public:
+  TermCounter() : keys_(64, 0), counts_(64, 0) {}
+  void Add(uint64_t term) {
+    if (2 * (size_ + 1) > keys_.size()) Grow();
+    const size_t i = Slot(term);
+    if (counts_[i]++ == 0) ++size_;
+  }
+  uint32_t Count(uint64_t term) const { return counts_[Slot(term)]; }
+
+ private:
+  static uint64_t Key(uint64_t term) { return term | 1; }  // 0 marks an empty slot
+  size_t Slot(uint64_t term) const {
+    const uint64_t key = Key(term);
+    const size_t mask = keys_.size() - 1;
+    size_t i = static_cast<size_t>(key ^ (key >> 29)) & mask;
+    while (keys_[i] != 0 && keys_[i] != key) i = (i + 1) & mask;
+    return i;
+  }
+  size_t Slot(uint64_t term) {
+    const size_t i = std::as_const(*this).Slot(term);
+    keys_[i] = Key(term);
+    return i;
+  }
+  void Grow() {
+    std::vector<uint64_t> keys(keys_.size() * 2, 0);
+    std::vector<uint32_t> counts(counts_.size() * 2, 0);
+    keys.swap(keys_);
+    counts.swap(counts_);
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (keys[i] != 0) counts_[Slot(keys[i])] = counts[i];
+    }
+  }
+
+  std::vector<uint64_t> keys_;
+  std::vector<uint32_t> counts_;
+  size_t size_ = 0;
+};
 bool IsSpace(char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
 }
@@ -95,9 +138,9 @@ std::string_view StripLineMarkers(std::string_view line) {
       line.remove_prefix(1);
       while (!line.empty() && line.front() == '#') line.remove_prefix(1);
       changed = true;
-    } else if (std::isdigit(static_cast<unsigned char>(c))) {
+    } else if (IsDigit(static_cast<unsigned char>(c))) {
       size_t n = 0;
-      while (n < line.size() && std::isdigit(static_cast<unsigned char>(line[n]))) ++n;
+      while (n < line.size() && IsDigit(static_cast<unsigned char>(line[n]))) ++n;
       if (n < 4 && n + 1 < line.size() && (line[n] == '.' || line[n] == ')') &&
           IsSpace(line[n + 1])) {
         line.remove_prefix(n + 1);
@@ -114,7 +157,8 @@ std::string_view StripLineMarkers(std::string_view line) {
 
 bool HasLetter(std::string_view s) {
   return std::any_of(s.begin(), s.end(), [](char c) {
-    return std::isalpha(static_cast<unsigned char>(c)) || static_cast<unsigned char>(c) >= 0x80;
+    const auto u = static_cast<unsigned char>(c);
+    return IsLower(u) || IsUpper(u) || u >= 0x80;
   });
 }
 
@@ -124,14 +168,13 @@ std::vector<std::string> NameWords(std::string_view name) {
   std::string word;
   for (size_t i = 0; i <= name.size(); ++i) {
     const auto c = i < name.size() ? static_cast<unsigned char>(name[i]) : 0;
-    const bool boundary =
-        c == 0 || !std::isalnum(c) ||
-        (std::isupper(c) && i > 0 && std::islower(static_cast<unsigned char>(name[i - 1])));
+    const bool boundary = c == 0 || !IsWordByte(c) ||
+                          (IsUpper(c) && i > 0 && IsLower(static_cast<unsigned char>(name[i - 1])));
     if (boundary && !word.empty()) {
       words.push_back(std::move(word));
       word.clear();
     }
-    if (c != 0 && std::isalnum(c)) word += static_cast<char>(std::tolower(c));
+    if (c != 0 && IsWordByte(c)) word += static_cast<char>(IsUpper(c) ? c - 'A' + 'a' : c);
   }
   return words;
 }
@@ -147,12 +190,16 @@ NameRole RoleOfName(std::string_view name) {
        {"title", "name", "objective", "goal", "task", "question", "topic", "subject", "headline",
         "purpose", "aim"}},
       {NameRole::kSummary,
-       {"summary", "description", "overview", "abstract", "context", "background", "situation",
-        "position", "answer", "text", "content", "body", "detail", "details"}},
+       {"summary",  "description", "overview", "abstract", "context", "background", "situation",
+        "position", "state",       "status",   "progress", "finding", "reasoning",  "rationale",
+        "answer",   "text",        "content",  "body",     "detail",  "details"}},
   };
   const std::vector<std::string> words = NameWords(name);
   for (const auto& [role, keys] : kRoles) {
-    for (const std::string& w : words) {
+    // "brief_id" is an identifier, "key_decisions" is not.
+    const size_t first = role == NameRole::kIdentifier && !words.empty() ? words.size() - 1 : 0;
+    for (size_t i = first; i < words.size(); ++i) {
+      const std::string& w = words[i];
       for (std::string_view key : keys) {
         // Short keys must match whole words ("id" is not in "valid"); longer ones may carry
         // a plural or suffix ("constraints", "titles").
@@ -255,9 +302,8 @@ SentenceIndex::SentenceIndex(const std::vector<std::string_view>& sources, std::
   }
   term_begin_.push_back(static_cast<uint32_t>(terms_.size()));
 
-  std::unordered_map<uint64_t, uint32_t> frequency;
-  frequency.reserve(terms_.size() / 4 + 16);
-  for (uint64_t t : terms_) ++frequency[t];
+  TermCounter frequency;
+  for (uint64_t t : terms_) frequency.Add(t);
   const std::vector<uint64_t> focus_terms = ContentTerms(focus);
 
   base_score_.resize(sentences_.size());
@@ -266,7 +312,7 @@ SentenceIndex::SentenceIndex(const std::vector<std::string_view>& sources, std::
     double sum = 0;
     for (uint32_t t = term_begin_[i]; t < term_begin_[i + 1]; ++t) {
       // Terms repeated across the context carry its subject; single mentions add little.
-      sum += std::log(static_cast<double>(frequency[terms_[t]]));
+      sum += std::log(static_cast<double>(frequency.Count(terms_[t])));
       if (std::find(focus_terms.begin(), focus_terms.end(), terms_[t]) != focus_terms.end()) {
         sum += 2.0;
       }

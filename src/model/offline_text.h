@@ -28,7 +28,7 @@ enum class NameRole {
   kIdentifier,  // id, key, slug, code
   kConstraint,  // constraints, requirements, rules, checklist, criteria
   kTitle,       // title, name, objective, goal, task, question, topic
-  kSummary,     // summary, description, overview, context, background, situation, answer
+  kSummary,     // summary, description, overview, context, background, state, answer, ...
   kTopic,       // anything else: look for sentences about the name's own words
 };
 NameRole RoleOfName(std::string_view name);

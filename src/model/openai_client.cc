@@ -58,10 +58,11 @@ class OpenAIDecoder final : public ChatDecoder {
     json chunk = json::parse(event.data, nullptr, /*allow_exceptions=*/false);
     if (chunk.is_discarded() || !chunk.is_object()) {
       return Transient("expected a JSON chat.completion.chunk in an SSE event after " +
-                       std::to_string(bytes_received()) + " bytes, found: " +
-                       std::string(event.data.substr(0, 200)));
+                       std::to_string(bytes_received()) +
+                       " bytes, found: " + std::string(event.data.substr(0, 200)));
     }
-    if (chunk.contains("error")) return ErrorObjectToModelError(context().site, http_status(), chunk);
+    if (chunk.contains("error"))
+      return ErrorObjectToModelError(context().site, http_status(), chunk);
     if (std::string_view model = StringOr(chunk, "model"); !model.empty()) {
       response_.model = model;
     }

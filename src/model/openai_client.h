@@ -13,7 +13,6 @@ namespace chorus {
 
 // `api_key`: the key's value (sent as "Authorization: Bearer"), empty for none. The protocol
 // keeps a copy of `config`.
-std::unique_ptr<ChatProtocol> MakeOpenAIProtocol(const EndpointConfig& config,
-                                                 std::string api_key);
+std::unique_ptr<ChatProtocol> MakeOpenAIProtocol(const EndpointConfig& config, std::string api_key);
 
 }  // namespace chorus

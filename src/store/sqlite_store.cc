@@ -1,7 +1,10 @@
 // The SQLite implementation of Store (see chorus/store.h for the contract).
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -35,8 +38,9 @@ constexpr const char* kRunColumns =
 std::string PrefixUpperBound(std::string_view prefix) {
   std::string bound(prefix);
   while (!bound.empty() && static_cast<unsigned char>(bound.back()) == 0xff) bound.pop_back();
-  if (!bound.empty())
+  if (!bound.empty()) {
     bound.back() = static_cast<char>(static_cast<unsigned char>(bound.back()) + 1);
+  }
   return bound;
 }
 
@@ -94,7 +98,9 @@ class SqliteStore final : public Store {
     insert_run_.BindDouble(9, run.cost_usd);
     insert_run_.BindInt(10, run.pid);
     Status status = insert_run_.Run("create run " + run.run_id);
-    if (status.code() == StatusCode::kFailedPrecondition) {
+    const int error = sqlite3_extended_errcode(db_->handle());
+    if (!status.ok() &&
+        (error == SQLITE_CONSTRAINT_PRIMARYKEY || error == SQLITE_CONSTRAINT_UNIQUE)) {
       return Status::FailedPrecondition("create run " + run.run_id + " in " + db_->path() +
                                         ": a run with this id already exists");
     }
@@ -376,6 +382,25 @@ Status DirectoryError(const std::filesystem::path& directory, const std::string&
   return Status::FailedPrecondition(std::move(message));
 }
 
+// SQLite reports an unwritable location as a bare SQLITE_CANTOPEN, often with an unrelated
+// errno, and silently opens a read-only file read-only; checking first gives a clear error.
+// The store also needs to create the -wal and -shm files beside the database.
+Status CheckAccess(const std::filesystem::path& file) {
+  const std::filesystem::path directory = file.has_parent_path() ? file.parent_path() : ".";
+  if (access(directory.c_str(), W_OK | X_OK) != 0) {
+    return Status::PermissionDenied("open store " + file.string() +
+                                    ": expected a writable directory for the database and its "
+                                    "WAL files, found " +
+                                    directory.string() + " is not (" + std::strerror(errno) + ")");
+  }
+  if (access(file.c_str(), F_OK) == 0 && access(file.c_str(), R_OK | W_OK) != 0) {
+    return Status::PermissionDenied("open store " + file.string() +
+                                    ": expected a readable and writable file (" +
+                                    std::strerror(errno) + ")");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
@@ -395,6 +420,7 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
       std::filesystem::create_directories(directory, error);
       if (error) return Err(DirectoryError(directory, path, error));
     }
+    if (Status status = CheckAccess(file); !status.ok()) return Err(std::move(status));
   }
 
   Result<std::unique_ptr<Database>> db =

@@ -84,7 +84,8 @@ TEST(JsonSchema, ItemCounts) {
 
 TEST(JsonSchema, LocalRefsIntoDefs) {
   const char* schema = R"({"$defs":{"step":{"type":"object","required":["name"],
-      "properties":{"name":{"type":"string"},"then":{"type":"array","items":{"$ref":"#/$defs/step"}}}}},
+      "properties":{"name":{"type":"string"},
+                    "then":{"type":"array","items":{"$ref":"#/$defs/step"}}}}},
       "$ref":"#/$defs/step"})";
   EXPECT_EQ(Check(schema, R"({"name":"a","then":[{"name":"b","then":[{"name":3}]}]})"),
             Violations{"$.then[0].then[0].name: expected string, found number"});
@@ -123,6 +124,25 @@ TEST(JsonSchema, ManyViolationsAreCapped) {
   auto v = ValidateJsonSchema(json::parse(R"({"items":{"type":"number"}})"), value);
   ASSERT_EQ(v.size(), 101u);
   EXPECT_EQ(v.back(), "... and 400 more violations");
+}
+
+}  // namespace
+}  // namespace chorus
+
+namespace chorus {
+namespace {
+
+// Regression: counts given as signed integers (schemas converted from YAML, or built in code)
+// were ignored by validation and rejected by the schema check.
+TEST(JsonSchemaRegression, SignedCountKeywordsAreHonoured) {
+  nlohmann::json schema = {{"type", "array"}, {"minItems", int64_t{2}}};
+  EXPECT_FALSE(ValidateJsonSchema(schema, nlohmann::json::array({1})).empty());
+  EXPECT_TRUE(ValidateJsonSchema(schema, nlohmann::json::array({1, 2})).empty());
+  DelegationBrief brief;
+  brief.objective = "x";
+  brief.output.format = OutputFormat::kJson;
+  brief.output.schema = schema;
+  EXPECT_TRUE(ValidateBrief(brief).ok()) << ValidateBrief(brief).ToString();
 }
 
 }  // namespace

@@ -81,7 +81,7 @@ TEST(CheckOutputMarkdown, SingularMessagesAndNoHeadings) {
 TEST(CheckOutputMarkdown, HeadingsInsideCodeFencesDoNotCount) {
   auto bad = CheckOutput(Markdown({"Risks"}), "## Plan\nx\n```\n## Risks\n```\n");
   ASSERT_FALSE(bad);
-  EXPECT_EQ(bad.error().message(), "missing section 'Risks'; found heading 'Plan'");
+  EXPECT_EQ(bad.error().message(), "missing section 'Risks'; found headings 'Plan'");
 }
 
 TEST(CheckOutputMarkdown, RejectsEmptySections) {

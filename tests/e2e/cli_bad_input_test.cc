@@ -88,12 +88,14 @@ struct FaultCase {
   const char* expected_in_error;
 };
 
+void PrintTo(const FaultCase& c, std::ostream* os) { *os << c.name; }
+
 class CliServerFault : public ::testing::TestWithParam<FaultCase> {};
 
 TEST_P(CliServerFault, RunFailsClearlyAndItsEventsStayReadable) {
   const FaultCase& c = GetParam();
   nlohmann::json script = {{"default", {{"reply", "never"}}},
-                           {"rules", {{{"match", nlohmann::json::object()},
+                           {"rules", {{{"match", {{"path", "/v1/chat/completions"}}},
                                        {"faults", {c.fault}},
                                        {"fault_times", 100}}}}};
   auto server = FakeLlmServer::Start({.script = script});

@@ -63,9 +63,9 @@ TEST(Examples, RunsListsNewestFirst) {
 
 TEST(Examples, EmbeddedTeamRunsFromCpp) {
   Scratch dir;
-  testing::ProcessOptions o;
+  test::ProcessOptions o;
   o.argv = {CHORUS_EMBED_EXAMPLE_PATH, dir.Path("embed.db")};
-  testing::Process p(std::move(o));
+  test::Process p(std::move(o));
   auto status = p.Run(std::chrono::seconds(30));
   ASSERT_TRUE(status) << status.error();
   EXPECT_EQ(status->exit_code, 0) << status->stderr_text;

@@ -34,24 +34,24 @@ class Scratch {
 };
 
 // Runs `chorus ARGS...` with no API keys in the environment (unless given in `env`).
-inline testing::ExitStatus Chorus(const std::vector<std::string>& args,
+inline test::ExitStatus Chorus(const std::vector<std::string>& args,
                                   std::map<std::string, std::string> env = {},
                                   int timeout_ms = 60000) {
-  testing::ProcessOptions o;
+  test::ProcessOptions o;
   o.argv = {CHORUS_CLI_PATH};
   o.argv.insert(o.argv.end(), args.begin(), args.end());
   o.env = std::move(env);
   for (const char* key : {"OPENAI_API_KEY", "ANTHROPIC_API_KEY", "CHORUS_STORE"}) {
     if (!o.env.count(key)) o.unset_env.push_back(key);
   }
-  testing::Process p(std::move(o));
+  test::Process p(std::move(o));
   auto status = p.Run(std::chrono::milliseconds(timeout_ms));
   if (!status) ADD_FAILURE() << "cannot run chorus: " << status.error();
-  return status ? *status : testing::ExitStatus{};
+  return status ? *status : test::ExitStatus{};
 }
 
 // The JSON object `chorus ... --json` printed.
-inline nlohmann::json JsonOut(const testing::ExitStatus& s) {
+inline nlohmann::json JsonOut(const test::ExitStatus& s) {
   auto j = nlohmann::json::parse(s.stdout_text, nullptr, false);
   if (j.is_discarded()) ADD_FAILURE() << "stdout is not JSON:\n" << s.stdout_text << s.stderr_text;
   return j;

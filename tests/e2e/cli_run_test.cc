@@ -182,7 +182,7 @@ flow:
 TEST(CliRun, RateLimitIsRetriedAfterRetryAfterAndRecorded) {
   nlohmann::json script = {
       {"default", {{"reply", "fine"}}},
-      {"rules", {{{"match", nlohmann::json::object()},
+      {"rules", {{{"match", {{"path", "/v1/chat/completions"}}},
                   {"faults", {{{"kind", "http_error"}, {"status", 429}, {"retry_after", "0"}},
                               {{"kind", "cut_stream"}, {"after_events", 2}}}},
                   {"replies", {"fine"}}}}}};
@@ -205,7 +205,8 @@ flow:
   auto show = Chorus({"show", JsonOut(run)["run_id"], "--store", store, "--json"});
   ASSERT_EQ(show.exit_code, 0) << show.stderr_text;
   std::vector<std::string> errors;
-  for (const auto& e : JsonOut(show)["events"]) {
+  const nlohmann::json events = JsonOut(show)["events"];
+  for (const auto& e : events) {
     if (e["kind"] == "llm.error") errors.push_back(e["payload"]["code"]);
   }
   EXPECT_EQ(errors, (std::vector<std::string>{"RESOURCE_EXHAUSTED", "UNAVAILABLE"}));

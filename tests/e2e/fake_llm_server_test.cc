@@ -2,6 +2,8 @@
 #include "support/fake_llm_server.h"
 
 #include <curl/curl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -13,13 +15,10 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 namespace chorus::test {
 namespace {
@@ -59,8 +58,8 @@ size_t AppendHeader(char* data, size_t size, size_t count, void* out) {
 
 struct Request {
   std::string method = "POST";
-  std::string url;
-  std::string body;
+  std::string url{};
+  std::string body{};
   std::vector<std::string> headers = {"Content-Type: application/json"};
   long timeout_ms = 10000;
 };
@@ -72,7 +71,8 @@ HttpResult Send(const Request& request) {
   for (const std::string& header : request.headers) list = curl_slist_append(list, header.c_str());
   curl_easy_setopt(curl.get(), CURLOPT_URL, request.url.c_str());
   curl_easy_setopt(curl.get(), CURLOPT_CUSTOMREQUEST, request.method.c_str());
-  if (request.method == "POST") curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDS, request.body.c_str());
+  if (request.method == "POST")
+    curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDS, request.body.c_str());
   curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, list);
   curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT_MS, request.timeout_ms);
   curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
@@ -82,7 +82,8 @@ HttpResult Send(const Request& request) {
   curl_easy_setopt(curl.get(), CURLOPT_HEADERDATA, &result.headers);
   const auto start = std::chrono::steady_clock::now();
   result.code = curl_easy_perform(curl.get());
-  result.elapsed = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - start);
+  result.elapsed =
+      std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - start);
   curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &result.status);
   curl_slist_free_all(list);
   return result;
@@ -221,7 +222,8 @@ TEST(FakeLlmServer, AnswersAnthropicMessagesJson) {
   EXPECT_EQ(body["content"][0]["type"], "text");
   EXPECT_EQ(body["content"][0]["text"], "Bonjour");
   EXPECT_EQ(body["stop_reason"], "end_turn");
-  EXPECT_EQ(body["usage"]["input_tokens"], Tokens(std::string("You are French.Say bonjour").size()));
+  EXPECT_EQ(body["usage"]["input_tokens"],
+            Tokens(std::string("You are French.Say bonjour").size()));
   EXPECT_EQ(body["usage"]["output_tokens"], Tokens(7));
 }
 
@@ -254,12 +256,11 @@ TEST(FakeLlmServer, StreamsAnthropicEventSequence) {
 }
 
 TEST(FakeLlmServer, RulesMatchByAgentAndUserTextAndRepeatTheLastReply) {
-  Json script = {
-      {"default", {{"reply", "default answer"}}},
-      {"rules",
-       {{{"match", {{"agent", "researcher"}}},
-         {"replies", {"first for {{agent}}", "second #{{n}}: {{last_user}}"}}},
-        {{"match", {{"user_contains", "budget"}}}, {"replies", {"about budgets"}}}}}};
+  Json script = {{"default", {{"reply", "default answer"}}},
+                 {"rules",
+                  {{{"match", {{"agent", "researcher"}}},
+                    {"replies", {"first for {{agent}}", "second #{{n}}: {{last_user}}"}}},
+                   {{"match", {{"user_contains", "budget"}}}, {"replies", {"about budgets"}}}}}};
   FakeLlmServer server = StartServer({.script = script});
   auto text = [](const HttpResult& r) { return r.json()["choices"][0]["message"]["content"]; };
   const std::string agent = "X-Chorus-Agent: researcher";
@@ -285,8 +286,9 @@ TEST(FakeLlmServer, RuleNeedsEveryMatchKeyAndFirstMatchWins) {
         {{"match", {{"contains", "reviewer"}}}, {"reply", "contains"}}}}};
   FakeLlmServer server = StartServer({.script = script});
   Json both = {{"model", "big"},
-               {"messages", {{{"role", "system"}, {"content", "You are a reviewer."}},
-                             {{"role", "user"}, {"content", "go"}}}}};
+               {"messages",
+                {{{"role", "system"}, {"content", "You are a reviewer."}},
+                 {{"role", "user"}, {"content", "go"}}}}};
   Json wrong_model = both;
   wrong_model["model"] = "small";
   auto text = [](const HttpResult& r) { return r.json()["choices"][0]["message"]["content"]; };
@@ -344,7 +346,8 @@ TEST(FakeLlmServer, ContextExceededIsA400WithContextLengthCode) {
   EXPECT_EQ(anthropic.status, 400);
   EXPECT_EQ(anthropic.json()["type"], "error");
   EXPECT_EQ(anthropic.json()["error"]["type"], "invalid_request_error");
-  EXPECT_THAT(anthropic.json()["error"]["message"].get<std::string>(), HasSubstr("prompt is too long"));
+  EXPECT_THAT(anthropic.json()["error"]["message"].get<std::string>(),
+              HasSubstr("prompt is too long"));
 }
 
 TEST(FakeLlmServer, GarbageFaultIsA200WithANonJsonBody) {
@@ -360,7 +363,8 @@ TEST(FakeLlmServer, GarbageFaultIsA200WithANonJsonBody) {
 TEST(FakeLlmServer, CutStreamClosesTheSocketMidStream) {
   Json script = {
       {"default", {{"reply", "x"}, {"faults", {{{"kind", "cut_stream"}, {"after_events", 3}}}}}}};
-  FakeLlmServer server = StartServer({.script = script, .extra_args = {"--chunk-interval-ms", "20"}});
+  FakeLlmServer server =
+      StartServer({.script = script, .extra_args = {"--chunk-interval-ms", "20"}});
   HttpResult result = PostOpenAi(server, Chat("x", /*stream=*/true));
   // The chunked body never ends: curl sees the connection close before the last chunk.
   EXPECT_NE(result.code, CURLE_OK);
@@ -405,7 +409,8 @@ TEST(FakeLlmServer, CloseFaultClosesWithoutAResponse) {
 }
 
 TEST(FakeLlmServer, AuthFaultAndApiKeyGive401) {
-  Json script = {{"rules", {{{"match", {{"agent", "intruder"}}}, {"faults", {{{"kind", "auth"}}}}}}}};
+  Json script = {
+      {"rules", {{{"match", {{"agent", "intruder"}}}, {"faults", {{{"kind", "auth"}}}}}}}};
   FakeLlmServer server = StartServer({.script = script, .api_key = "test-key"});
   HttpResult missing = PostOpenAi(server, Chat("x"));
   EXPECT_EQ(missing.status, 401);
@@ -413,8 +418,9 @@ TEST(FakeLlmServer, AuthFaultAndApiKeyGive401) {
   EXPECT_EQ(PostOpenAi(server, Chat("x"), {"Authorization: Bearer wrong"}).status, 401);
   EXPECT_EQ(PostOpenAi(server, Chat("x"), {"Authorization: Bearer test-key"}).status, 200);
   EXPECT_EQ(PostOpenAi(server, Chat("x"), {"x-api-key: test-key"}).status, 200);
-  EXPECT_EQ(PostOpenAi(server, Chat("x"), {"x-api-key: test-key", "X-Chorus-Agent: intruder"}).status,
-            401);
+  EXPECT_EQ(
+      PostOpenAi(server, Chat("x"), {"x-api-key: test-key", "X-Chorus-Agent: intruder"}).status,
+      401);
   EXPECT_EQ(Send({.method = "GET", .url = server.anthropic_base_url() + "/health"}).status, 200);
   EXPECT_EQ(Send({.method = "GET", .url = server.openai_base_url() + "/models"}).status, 401);
 
@@ -426,9 +432,9 @@ TEST(FakeLlmServer, AuthFaultAndApiKeyGive401) {
 }
 
 TEST(FakeLlmServer, RecordsRequestsInMemoryAndToAJsonLinesFile) {
-  const std::string record_path =
-      (std::filesystem::temp_directory_path() / ("fake_record_" + std::to_string(::getpid()) + ".jsonl"))
-          .string();
+  const std::string record_path = (std::filesystem::temp_directory_path() /
+                                   ("fake_record_" + std::to_string(::getpid()) + ".jsonl"))
+                                      .string();
   std::filesystem::remove(record_path);
   FakeLlmServer server = StartServer({.extra_args = {"--record", record_path}});
   PostOpenAi(server, Chat("first"), {"X-Chorus-Agent: writer", "Authorization: Bearer sk-secret"});
@@ -481,7 +487,8 @@ TEST(FakeLlmServer, UnknownRouteIs404AndMalformedBodyIs400) {
 }
 
 TEST(FakeLlmServer, LatencyDelaysEveryAnswerAndRulesOverrideIt) {
-  Json script = {{"rules", {{{"match", {{"contains", "fast"}}}, {"reply", "quick"}, {"latency_ms", 0}}}}};
+  Json script = {
+      {"rules", {{{"match", {{"contains", "fast"}}}, {"reply", "quick"}, {"latency_ms", 0}}}}};
   FakeLlmServer server = StartServer({.script = script, .latency_ms = 250});
   HttpResult slow = PostOpenAi(server, Chat("slow"));
   EXPECT_EQ(slow.status, 200);
@@ -559,7 +566,8 @@ TEST(FakeLlmServer, AnswersTwoThousandConcurrentConnectionsAfterTheLatency) {
   while (CURLMsg* message = curl_multi_info_read(multi, &messages_left)) {
     long status = 0;
     curl_easy_getinfo(message->easy_handle, CURLINFO_RESPONSE_CODE, &status);
-    if (message->msg == CURLMSG_DONE && message->data.result == CURLE_OK && status == 200) ++answered;
+    if (message->msg == CURLMSG_DONE && message->data.result == CURLE_OK && status == 200)
+      ++answered;
   }
   for (CURL* easy : handles) {
     curl_multi_remove_handle(multi, easy);

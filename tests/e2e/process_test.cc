@@ -1,6 +1,8 @@
 // Tests of the Process helper that end-to-end tests use to run `chorus` and other children.
 #include "support/process.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -8,9 +10,6 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 namespace chorus::test {
 namespace {
@@ -39,8 +38,8 @@ TEST(Process, PassesStdinEnvironmentAndWorkingDirectory) {
   auto status = Process(options).Run(milliseconds(5000));
   ASSERT_TRUE(status) << status.error();
   EXPECT_TRUE(status->ok()) << status->Describe();
-  EXPECT_EQ(status->stdout_text, std::string(200000, 'x') + " value " +
-                                     std::filesystem::canonical(dir).string());
+  EXPECT_EQ(status->stdout_text,
+            std::string(200000, 'x') + " value " + std::filesystem::canonical(dir).string());
 }
 
 TEST(Process, LargeOutputDoesNotBlockTheChild) {
@@ -51,7 +50,8 @@ TEST(Process, LargeOutputDoesNotBlockTheChild) {
 }
 
 TEST(Process, RedirectsOutputToFiles) {
-  const auto path = std::filesystem::temp_directory_path() / ("process_out_" + std::to_string(getpid()));
+  const auto path =
+      std::filesystem::temp_directory_path() / ("process_out_" + std::to_string(getpid()));
   ProcessOptions options = Shell("echo to-file");
   options.stdout_path = path.string();
   auto status = Process(options).Run(milliseconds(5000));

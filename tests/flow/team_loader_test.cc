@@ -119,15 +119,16 @@ TEST(TeamLoader, LoadsTheArchitectureExampleWithEveryField) {
   EXPECT_EQ(competitors.brief.output.format, OutputFormat::kJson);
   EXPECT_EQ(competitors.brief.output.schema["required"], nlohmann::json::array({"competitors"}))
       << "the $ref file is loaded into the brief";
-  EXPECT_EQ(competitors.brief.output.schema["properties"]["competitors"]["items"]["properties"]
-                                           ["threat"]["maximum"],
+  EXPECT_EQ(competitors.brief.output
+                .schema["properties"]["competitors"]["items"]["properties"]["threat"]["maximum"],
             5);
 
   const Step& draft = team->flow[1];
   EXPECT_EQ(draft.kind, StepKind::kTask);
   EXPECT_EQ(draft.retries, 3);
   EXPECT_EQ(draft.brief.objective, "Draft the strategy for ${inputs.audience}");
-  EXPECT_EQ(draft.brief.constraints, std::vector<std::string>{"Stay within the budget in the notes"});
+  EXPECT_EQ(draft.brief.constraints,
+            std::vector<std::string>{"Stay within the budget in the notes"});
   EXPECT_EQ(draft.brief.acceptance, "Every move names its owner");
   EXPECT_EQ(draft.brief.loc.line, 36) << "brief.loc is the brief's own node";
 
@@ -150,7 +151,9 @@ TEST(TeamLoader, LoadsEveryValidExample) {
     ++count;
     Result<Team> team = LoadTeamFile(entry.path().string());
     EXPECT_TRUE(team) << entry.path() << ": " << team.error().ToString();
-    if (team) EXPECT_TRUE(CheckTeam(*team).empty()) << entry.path();
+    if (team) {
+      EXPECT_TRUE(CheckTeam(*team).empty()) << entry.path();
+    }
   }
   EXPECT_GE(count, 4);
 }
@@ -273,10 +276,11 @@ flow:
             "found 'secret'");
   EXPECT_EQ(errors[2],
             "team.yaml:9:14: error: retries: expected an integer from 0 to 10, found 'lots'");
-  EXPECT_EQ(errors[3], "team.yaml:12:5: error: unknown key 'agnet' in task 'b' (did you mean "
-                       "'agent'?)");
+  EXPECT_EQ(errors[3],
+            "team.yaml:12:5: error: unknown key 'agnet' in task 'b' (did you mean "
+            "'agent'?)");
   EXPECT_EQ(errors[4],
-            "team.yaml:13:43: error: context: expected a list of strings or one string, found a "
+            "team.yaml:13:41: error: context: expected a list of strings or one string, found a "
             "mapping");
 }
 
@@ -296,8 +300,9 @@ flow:
   EXPECT_EQ(errors[0],
             "team.yaml:3:3: error: agent 'writer' uses model 'fsat', which is not declared: "
             "expected 'offline'");
-  EXPECT_EQ(errors[1], "team.yaml:5:5: error: task 'a' names agent 'wirter', which is not declared "
-                       "(did you mean 'writer'?)");
+  EXPECT_EQ(errors[1],
+            "team.yaml:5:5: error: task 'a' names agent 'wirter', which is not declared "
+            "(did you mean 'writer'?)");
   EXPECT_EQ(errors[2], "team.yaml:7:12: error: step 'a' references 'b', which runs later");
 }
 
@@ -315,12 +320,15 @@ flow:
     brief: { objective: Write, objective: Again }
 )");
   ASSERT_EQ(errors.size(), 3u) << ::testing::PrintToString(errors);
-  EXPECT_EQ(errors[0], "team.yaml:4:3: error: duplicate key 'topic' in inputs: already defined at "
-                       "line 3, column 3");
-  EXPECT_EQ(errors[1], "team.yaml:7:3: error: duplicate key 'writer' in agents: already defined at "
-                       "line 6, column 3");
-  EXPECT_EQ(errors[2], "team.yaml:11:32: error: duplicate key 'objective' in a brief: already "
-                       "defined at line 11, column 14");
+  EXPECT_EQ(errors[0],
+            "team.yaml:4:3: error: duplicate key 'topic' in inputs: already defined at "
+            "line 3, column 3");
+  EXPECT_EQ(errors[1],
+            "team.yaml:7:3: error: duplicate key 'writer' in agents: already defined at "
+            "line 6, column 3");
+  EXPECT_EQ(errors[2],
+            "team.yaml:11:32: error: duplicate key 'objective' in a brief: already "
+            "defined at line 11, column 14");
 }
 
 TEST(TeamLoader, KeepsPlannedFeaturesOutWithAHelpfulMessage) {
@@ -352,7 +360,7 @@ flow:
 )");
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(errors[0].find("sk-proj"), std::string::npos) << errors[0];
-  EXPECT_NE(errors[0].find("team.yaml:3:61: error: api_key_env: expected the name of an "
+  EXPECT_NE(errors[0].find("team.yaml:3:62: error: api_key_env: expected the name of an "
                            "environment variable"),
             std::string::npos)
       << errors[0];
@@ -375,30 +383,49 @@ TEST(TeamLoader, RejectsFilesThatAreNotOneTeamDocument) {
 
 TEST(TeamLoader, ValidatesNumbersStrictly) {
   auto first_error = [](const std::string& model_fields) {
-    std::vector<std::string> errors = ParseErrors("name: n\nmodels:\n  m: { provider: openai, "
-                                                  "model: x, " +
-                                                  model_fields +
-                                                  " }\nflow:\n  - task: a\n    agent: w\n"
-                                                  "    brief: b\nagents:\n  w: { role: r, model: "
-                                                  "m }\n");
+    std::vector<std::string> errors = ParseErrors(
+        "name: n\nmodels:\n  m: { provider: openai, "
+        "model: x, " +
+        model_fields +
+        " }\nflow:\n  - task: a\n    agent: w\n"
+        "    brief: b\nagents:\n  w: { role: r, model: "
+        "m }\n");
     return errors.empty() ? std::string() : errors[0];
   };
-  EXPECT_NE(first_error("max_tokens: 1.5").find("max_tokens: expected a positive integer, found "
-                                                "'1.5'"),
+  EXPECT_NE(first_error("max_tokens: 1.5")
+                .find("max_tokens: expected an integer from 1 to "
+                      "1000000, found '1.5'"),
             std::string::npos);
   EXPECT_NE(first_error("context_window: 0").find("context_window: expected a positive integer"),
             std::string::npos);
-  EXPECT_NE(first_error("limits: { concurrency: 12abc }").find("concurrency: expected an integer "
-                                                              "from 1 to 1000000, found '12abc'"),
+  EXPECT_NE(first_error("limits: { concurrency: 12abc }")
+                .find("concurrency: expected an integer "
+                      "from 1 to 1000000, found '12abc'"),
             std::string::npos);
-  EXPECT_NE(first_error("price: { input_per_mtok: -0.5 }").find("input_per_mtok: expected a "
-                                                                "non-negative number"),
+  EXPECT_NE(first_error("price: { input_per_mtok: -0.5 }")
+                .find("input_per_mtok: expected a "
+                      "non-negative number"),
             std::string::npos);
   EXPECT_NE(first_error("timeout_s: .inf").find("timeout_s: expected a positive number"),
             std::string::npos);
   EXPECT_NE(first_error("stream: yes").find("stream: expected true or false, found 'yes'"),
             std::string::npos);
   EXPECT_EQ(first_error("timeout_s: 2.5, price: { input_per_mtok: 0 }"), "");
+}
+
+TEST(TeamLoader, StopsAtASchemaThatContainsItself) {
+  std::vector<std::string> errors = ParseErrors(R"(name: loop
+agents:
+  w: { role: r }
+flow:
+  - task: a
+    agent: w
+    brief: { objective: o, output: { schema: &s { type: object, properties: { self: *s } } } }
+)");
+  ASSERT_EQ(errors.size(), 1u) << ::testing::PrintToString(errors);
+  EXPECT_EQ(errors[0],
+            "team.yaml:7:57: error: expected JSON nested at most 64 levels deep, found "
+            "deeper nesting (an alias inside its own anchor?)");
 }
 
 TEST(TeamLoader, ReportsAMissingFileAsNotFound) {

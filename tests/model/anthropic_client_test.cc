@@ -4,6 +4,7 @@
 #include "model/anthropic_client.h"
 
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 
 namespace chorus {
@@ -78,8 +79,8 @@ TEST(AnthropicDecoder, StreamWithoutMessageStopIsACut) {
 }
 
 TEST(AnthropicDecoder, CompleteStreamSurvivesAConnectionErrorAfterMessageStop) {
-  ChatResult r = Decode(true, 200, "text/event-stream", kStream,
-                        Status::Unavailable("connection reset"));
+  ChatResult r =
+      Decode(true, 200, "text/event-stream", kStream, Status::Unavailable("connection reset"));
   ASSERT_TRUE(r);
   EXPECT_EQ(r->text, "Hello, world");
 }

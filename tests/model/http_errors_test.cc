@@ -23,8 +23,7 @@ TEST(HttpErrors, MapsHttpStatusToStatusCode) {
                  Case{429, StatusCode::kResourceExhausted}, Case{500, StatusCode::kUnavailable},
                  Case{502, StatusCode::kUnavailable}, Case{503, StatusCode::kUnavailable},
                  Case{504, StatusCode::kUnavailable}, Case{529, StatusCode::kUnavailable},
-                 Case{599, StatusCode::kUnavailable},
-                 Case{301, StatusCode::kFailedPrecondition}}) {
+                 Case{599, StatusCode::kUnavailable}, Case{301, StatusCode::kFailedPrecondition}}) {
     ModelError e = Map(c.http, "{\"error\":{\"message\":\"m\"}}");
     EXPECT_EQ(e.status.code(), c.code) << c.http;
     EXPECT_EQ(e.http_status, c.http);
@@ -32,20 +31,17 @@ TEST(HttpErrors, MapsHttpStatusToStatusCode) {
 }
 
 TEST(HttpErrors, RecognizesContextLengthErrorsOfEachProvider) {
-  EXPECT_EQ(Map(400, R"({"error":{"message":"too long","type":"invalid_request_error",
-                 "code":"context_length_exceeded"}})").status.code(),
-            StatusCode::kContextExceeded);
-  EXPECT_EQ(Map(400, R"({"error":{"code":400,"message":"request (683 tokens) exceeds the
-                 available context size (256 tokens)","type":"exceed_context_size_error"}})")
-                .status.code(),
-            StatusCode::kContextExceeded);
-  EXPECT_EQ(Map(400, R"({"type":"error","error":{"type":"invalid_request_error",
-                 "message":"prompt is too long: 210000 tokens > 200000 maximum"}})")
-                .status.code(),
-            StatusCode::kContextExceeded);
-  EXPECT_EQ(Map(400, R"({"detail":"This model's maximum context length is 4096 tokens"})")
-                .status.code(),
-            StatusCode::kContextExceeded);
+  const char* openai = R"({"error":{"message":"too long","type":"invalid_request_error",)"
+                       R"("code":"context_length_exceeded"}})";
+  const char* llama_cpp =
+      R"({"error":{"code":400,"message":"request (683 tokens) exceeds the available context )"
+      R"j(size (256 tokens)","type":"exceed_context_size_error"}})j";
+  const char* anthropic = R"({"type":"error","error":{"type":"invalid_request_error",)"
+                          R"("message":"prompt is too long: 210000 tokens > 200000 maximum"}})";
+  const char* vllm = R"({"detail":"This model's maximum context length is 4096 tokens"})";
+  for (const char* body : {openai, llama_cpp, anthropic, vllm}) {
+    EXPECT_EQ(Map(400, body).status.code(), StatusCode::kContextExceeded) << body;
+  }
   EXPECT_EQ(Map(400, R"({"error":{"message":"temperature must be <= 2"}})").status.code(),
             StatusCode::kInvalidArgument);
 }
@@ -97,7 +93,8 @@ TEST(HttpErrors, ClassifiesErrorObjectsInsideSuccessfulResponses) {
 }
 
 TEST(RedactUrl, HidesUserInfoAndQuery) {
-  EXPECT_EQ(RedactUrl("https://user:pw@host:8080/v1/x?key=abc#f"), "https://***@host:8080/v1/x?***");
+  EXPECT_EQ(RedactUrl("https://user:pw@host:8080/v1/x?key=abc#f"),
+            "https://***@host:8080/v1/x?***");
   EXPECT_EQ(RedactUrl("http://127.0.0.1:9/v1"), "http://127.0.0.1:9/v1");
 }
 

@@ -53,10 +53,10 @@ using Script = std::function<Reply(const ReceivedRequest&)>;
 inline Reply SimpleReply(int status, std::string_view content_type, std::string_view body,
                          int delay_ms = 0, bool keep_alive = true,
                          std::string_view extra_headers = "") {
-  std::string out = "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Type: " +
-                    std::string(content_type) + "\r\nContent-Length: " +
-                    std::to_string(body.size()) + "\r\n" + std::string(extra_headers) +
-                    (keep_alive ? "" : "Connection: close\r\n") + "\r\n" + std::string(body);
+  std::string out =
+      "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Type: " + std::string(content_type) +
+      "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" + std::string(extra_headers) +
+      (keep_alive ? "" : "Connection: close\r\n") + "\r\n" + std::string(body);
   return Reply{{Segment{delay_ms, std::move(out)}}, !keep_alive, false};
 }
 
@@ -207,7 +207,11 @@ class LoopbackServer {
     size_t line_end = head.find("\r\n");
     std::string first = head.substr(0, line_end);
     size_t sp1 = first.find(' ');
-    size_t sp2 = first.find(' ', sp1 + 1);
+    size_t sp2 = sp1 == std::string::npos ? sp1 : first.find(' ', sp1 + 1);
+    if (sp2 == std::string::npos) {  // not an HTTP request line
+      Close(fd);
+      return;
+    }
     request.method = first.substr(0, sp1);
     request.target = first.substr(sp1 + 1, sp2 - sp1 - 1);
     size_t pos = line_end == std::string::npos ? head.size() : line_end + 2;

@@ -4,6 +4,7 @@
 #include "model/openai_client.h"
 
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 
 #include "model/wire_fixture.h"
@@ -151,17 +152,17 @@ TEST(OpenAIDecoder, StreamWithoutFinishOrDoneIsATransientCut) {
   ChatResult r = decoder->Finish(Status::Ok());
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().status.code(), StatusCode::kUnavailable);
-  EXPECT_NE(r.error().status.message().find("stream cut after " + std::to_string(cut.size()) +
-                                            " bytes"),
-            std::string::npos)
+  EXPECT_NE(
+      r.error().status.message().find("stream cut after " + std::to_string(cut.size()) + " bytes"),
+      std::string::npos)
       << r.error().status.message();
 }
 
 TEST(OpenAIDecoder, GarbageOrChoicelessBodiesAreTransient) {
   auto protocol = MakeOpenAIProtocol(Config(false), "");
   HttpHeaders json_type{{"content-type", "application/json"}};
-  for (const char* body : {"<html>502 from a proxy</html>", "{\"object\":\"chat.completion\"}",
-                           "{\"choices\":[]}"}) {
+  for (const char* body :
+       {"<html>502 from a proxy</html>", "{\"object\":\"chat.completion\"}", "{\"choices\":[]}"}) {
     auto decoder = protocol->NewDecoder(Prompt());
     decoder->OnHeaders(200, json_type);
     decoder->OnData(body);

@@ -22,10 +22,9 @@ TEST(PriceTable, PricesWellKnownModelsPerMillionTokens) {
 }
 
 TEST(PriceTable, MatchesDatedSnapshotsButNotOtherModels) {
-  EXPECT_DOUBLE_EQ(CostUsd(Model(Provider::kOpenAI, "gpt-4o-mini-2024-07-18"), 1'000'000, 0),
-                   0.15);
-  EXPECT_DOUBLE_EQ(
-      CostUsd(Model(Provider::kAnthropic, "claude-sonnet-4-20250514"), 1'000'000, 0), 3.0);
+  EXPECT_DOUBLE_EQ(CostUsd(Model(Provider::kOpenAI, "gpt-4o-mini-2024-07-18"), 1'000'000, 0), 0.15);
+  EXPECT_DOUBLE_EQ(CostUsd(Model(Provider::kAnthropic, "claude-sonnet-4-20250514"), 1'000'000, 0),
+                   3.0);
   EXPECT_DOUBLE_EQ(CostUsd(Model(Provider::kAnthropic, "claude-3-7-sonnet-latest"), 0, 1'000'000),
                    15.0);
   // An exact entry beats the snapshot rule: the first gpt-4o snapshot kept its launch price.

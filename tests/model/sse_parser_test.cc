@@ -1,9 +1,9 @@
 #include "model/sse_parser.h"
 
+#include <gtest/gtest.h>
+
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "model/wire_fixture.h"
 
@@ -45,7 +45,8 @@ std::string ToCrLf(const std::string& lf) {
 }
 
 TEST(SseParser, ParsesDataEventsOfARecordedLlamaServerStream) {
-  auto transcript = testing::ParseTranscript(testing::ReadFixture("llamaserver-c-stream-usage.http"));
+  auto transcript =
+      testing::ParseTranscript(testing::ReadFixture("llamaserver-c-stream-usage.http"));
   std::vector<Seen> events = Parse(transcript.body);
   ASSERT_EQ(events.size(), 20u);  // role, 16 content, finish, usage, [DONE]
   EXPECT_TRUE(events.front().data.starts_with("{\"choices\":[{\"finish_reason\":null"));
@@ -53,7 +54,8 @@ TEST(SseParser, ParsesDataEventsOfARecordedLlamaServerStream) {
 }
 
 TEST(SseParser, SplitsEventsAcrossChunkBoundariesAtEveryByteOffset) {
-  auto transcript = testing::ParseTranscript(testing::ReadFixture("llamaserver-c-stream-usage.http"));
+  auto transcript =
+      testing::ParseTranscript(testing::ReadFixture("llamaserver-c-stream-usage.http"));
   for (const std::string& body : {transcript.body, ToCrLf(transcript.body)}) {
     std::vector<Seen> whole = Parse(body);
     for (size_t cut = 1; cut < body.size(); ++cut) {
@@ -75,8 +77,9 @@ TEST(SseParser, JoinsMultiLineDataWithNewlines) {
 }
 
 TEST(SseParser, ReportsEventNamesAndIds) {
-  EXPECT_EQ(Parse("event: message_start\nid: 7\ndata: {}\n\nevent: ping\ndata: {\"type\":\"ping\"}\n\n"),
-            (std::vector<Seen>{{"message_start", "{}", "7"}, {"ping", "{\"type\":\"ping\"}", "7"}}));
+  EXPECT_EQ(
+      Parse("event: message_start\nid: 7\ndata: {}\n\nevent: ping\ndata: {\"type\":\"ping\"}\n\n"),
+      (std::vector<Seen>{{"message_start", "{}", "7"}, {"ping", "{\"type\":\"ping\"}", "7"}}));
 }
 
 TEST(SseParser, IgnoresCommentsRetryAndUnknownFields) {
@@ -112,7 +115,9 @@ TEST(SseParser, NeverReportsAnEventWithoutItsBlankLine) {
 }
 
 TEST(SseParser, SkipsAByteOrderMarkEvenWhenSplit) {
-  std::string text = "\xEF\xBB\xBF" "data: x\n\n";
+  std::string text =
+      "\xEF\xBB\xBF"
+      "data: x\n\n";
   EXPECT_EQ(ParseInPieces(text, {1, 2}), (std::vector<Seen>{{"", "x", ""}}));
 }
 

@@ -1,12 +1,12 @@
 // Reading the recorded llama-server transcripts in tests/fixtures/wire/llama-server/.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "model/http_transport.h"
 

@@ -56,7 +56,8 @@ tl::expected<FakeLlmServer, std::string> FakeLlmServer::Start(Options options) {
     std::ofstream(script_path) << options.script.dump(2);
     argv.insert(argv.end(), {"--script", script_path});
   }
-  if (options.latency_ms > 0) argv.insert(argv.end(), {"--latency-ms", std::to_string(options.latency_ms)});
+  if (options.latency_ms > 0)
+    argv.insert(argv.end(), {"--latency-ms", std::to_string(options.latency_ms)});
   if (!options.api_key.empty()) argv.insert(argv.end(), {"--api-key", options.api_key});
   argv.insert(argv.end(), options.extra_args.begin(), options.extra_args.end());
 
@@ -70,17 +71,17 @@ tl::expected<FakeLlmServer, std::string> FakeLlmServer::Start(Options options) {
     process.Kill(SIGKILL);
     auto status = process.Wait();
     remove_temp();
-    return tl::unexpected("fake_llm_server did not report \"" + std::string(kBanner) + "<port>\" within " +
-                          std::to_string(options.startup_timeout.count()) + " ms; " +
-                          status->Describe() + "; stderr: " + status->stderr_text);
+    return tl::unexpected("fake_llm_server did not report \"" + std::string(kBanner) +
+                          "<port>\" within " + std::to_string(options.startup_timeout.count()) +
+                          " ms; " + status->Describe() + "; stderr: " + status->stderr_text);
   }
   const std::string banner = process.Stdout();
   if (banner.rfind(kBanner, 0) != 0) {
     process.Kill(SIGKILL);
     auto status = process.Wait();
     remove_temp();
-    return tl::unexpected("fake_llm_server: expected \"" + std::string(kBanner) + "<port>\", found \"" +
-                          banner + "\"; stderr: " + status->stderr_text);
+    return tl::unexpected("fake_llm_server: expected \"" + std::string(kBanner) +
+                          "<port>\", found \"" + banner + "\"; stderr: " + status->stderr_text);
   }
   const int port = std::atoi(banner.c_str() + kBanner.size());
   return FakeLlmServer(std::move(process), port, temp_dir);
@@ -142,8 +143,8 @@ std::string FakeLlmServer::Call(const std::string& method, const std::string& pa
   if (::connect(socket.fd(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
     throw fail(std::string("connect: ") + std::strerror(errno));
   }
-  std::string request = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" +
-                        std::to_string(port_) +
+  std::string request = method + " " + path +
+                        " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port_) +
                         "\r\nConnection: close\r\nContent-Type: application/json\r\n"
                         "Content-Length: " +
                         std::to_string(body.size()) + "\r\n\r\n" + body;
@@ -179,11 +180,15 @@ nlohmann::json FakeLlmServer::Requests() const {
   return nlohmann::json::parse(Call("GET", "/_requests", ""));
 }
 
-void FakeLlmServer::SetScript(const nlohmann::json& script) { Call("POST", "/_script", script.dump()); }
+void FakeLlmServer::SetScript(const nlohmann::json& script) {
+  Call("POST", "/_script", script.dump());
+}
 
 void FakeLlmServer::Reset() { Call("POST", "/_reset", ""); }
 
-nlohmann::json FakeLlmServer::Stats() const { return nlohmann::json::parse(Call("GET", "/_stats", "")); }
+nlohmann::json FakeLlmServer::Stats() const {
+  return nlohmann::json::parse(Call("GET", "/_stats", ""));
+}
 
 bool FakeLlmServer::WaitForRequests(size_t count, std::chrono::milliseconds timeout) const {
   const auto deadline = std::chrono::steady_clock::now() + timeout;

@@ -18,11 +18,10 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
-#include <string>
-#include <vector>
-
 #include <nlohmann/json.hpp>
+#include <string>
 #include <tl/expected.hpp>
+#include <vector>
 
 #include "support/process.h"
 
@@ -31,10 +30,10 @@ namespace chorus::test {
 class FakeLlmServer {
  public:
   struct Options {
-    nlohmann::json script;  // null: the server's default script (one canned reply)
+    nlohmann::json script{};  // null: the server's default script (one canned reply)
     int latency_ms = 0;
-    std::string api_key;  // non-empty: /v1/* require it (Bearer or x-api-key)
-    std::vector<std::string> extra_args;  // e.g. {"--record", path, "--chunk-interval-ms", "5"}
+    std::string api_key{};                  // non-empty: /v1/* require it (Bearer or x-api-key)
+    std::vector<std::string> extra_args{};  // e.g. {"--record", path, "--chunk-interval-ms", "5"}
     std::chrono::milliseconds startup_timeout{10000};
   };
 

@@ -11,11 +11,10 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "support/fake_server/http_server.h"
 #include "support/fake_server/script.h"
@@ -106,7 +105,8 @@ tl::expected<chorus::fake::Script, std::string> LoadScript(const std::string& pa
   std::stringstream text;
   text << in.rdbuf();
   nlohmann::json json = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
-  if (json.is_discarded()) return tl::unexpected("--script " + path + ": expected JSON, found a parse error");
+  if (json.is_discarded())
+    return tl::unexpected("--script " + path + ": expected JSON, found a parse error");
   auto script = chorus::fake::ParseScript(json);
   if (!script) return tl::unexpected("--script " + path + ": " + script.error());
   return script;

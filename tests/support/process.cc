@@ -35,7 +35,8 @@ void CloseFd(int& fd) {
 
 bool IsExecutable(const std::string& path) {
   struct stat info {};
-  return ::stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode) && ::access(path.c_str(), X_OK) == 0;
+  return ::stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode) &&
+         ::access(path.c_str(), X_OK) == 0;
 }
 
 tl::expected<std::string, std::string> ResolveProgram(const std::string& name) {
@@ -226,11 +227,12 @@ tl::expected<void, std::string> Process::Start() {
     CloseFd(child_out);
     CloseFd(child_err);
   };
-  auto open_output = [&](const std::string& path, int& child_fd, int& parent_fd)
-      -> tl::expected<void, std::string> {
+  auto open_output = [&](const std::string& path, int& child_fd,
+                         int& parent_fd) -> tl::expected<void, std::string> {
     if (!path.empty()) {
       child_fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-      if (child_fd < 0) return tl::unexpected(ErrnoText("cannot open " + path + " for output", errno));
+      if (child_fd < 0)
+        return tl::unexpected(ErrnoText("cannot open " + path + " for output", errno));
       return {};
     }
     int fds[2];
@@ -395,9 +397,8 @@ bool Process::WaitForOutput(std::string_view text, Duration timeout, bool from_s
   if (!capture_) return false;
   std::unique_lock lock(capture_->mu);
   const std::string& stream = from_stderr ? capture_->err : capture_->out;
-  capture_->changed.wait_for(lock, timeout, [&] {
-    return stream.find(text) != std::string::npos || capture_->done;
-  });
+  capture_->changed.wait_for(
+      lock, timeout, [&] { return stream.find(text) != std::string::npos || capture_->done; });
   return stream.find(text) != std::string::npos;
 }
 

@@ -23,27 +23,26 @@
 #include <string>
 #include <string_view>
 #include <thread>
-#include <vector>
-
 #include <tl/expected.hpp>
+#include <vector>
 
 namespace chorus::test {
 
 struct ProcessOptions {
-  std::vector<std::string> argv;  // argv[0]: a path, or a name looked up in PATH
-  std::map<std::string, std::string> env;  // set on top of the parent's environment
-  std::vector<std::string> unset_env;      // removed from the inherited environment
-  std::string working_dir;                 // "": the parent's
-  std::optional<std::string> stdin_text;   // nullopt: /dev/null
-  std::string stdout_path;                 // non-empty: stdout goes to this file (truncated)
-  std::string stderr_path;                 // non-empty: stderr goes to this file (truncated)
+  std::vector<std::string> argv{};           // argv[0]: a path, or a name looked up in PATH
+  std::map<std::string, std::string> env{};  // set on top of the parent's environment
+  std::vector<std::string> unset_env{};      // removed from the inherited environment
+  std::string working_dir{};                 // "": the parent's
+  std::optional<std::string> stdin_text{};   // nullopt: /dev/null
+  std::string stdout_path{};                 // non-empty: stdout goes to this file (truncated)
+  std::string stderr_path{};                 // non-empty: stderr goes to this file (truncated)
 };
 
 struct ExitStatus {
   bool exited = false;  // exited normally; exit_code is valid
   int exit_code = -1;
-  int signal = 0;  // the terminating signal, when !exited
-  bool timed_out = false;  // Run() gave up and killed the child
+  int signal = 0;           // the terminating signal, when !exited
+  bool timed_out = false;   // Run() gave up and killed the child
   std::string stdout_text;  // captured output (empty when redirected to a file)
   std::string stderr_text;
 

@@ -21,8 +21,8 @@ struct Answer {
   int status = 200;
   std::string content_type = "application/json; charset=utf-8";
   std::vector<std::pair<std::string, std::string>> headers;  // beyond the standard ones
-  std::string body;                 // kRespond
-  std::vector<std::string> events;  // kStream: complete SSE events
+  std::string body;                                          // kRespond
+  std::vector<std::string> events;                           // kStream: complete SSE events
   // kStream: close the socket after this many events (no terminating chunk).
   // kRespond: announce the whole body but close after half of it.
   bool cut = false;

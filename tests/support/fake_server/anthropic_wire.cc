@@ -24,29 +24,31 @@ std::string AnthropicStopReason(std::string_view finish_reason) {
 }
 
 std::string AnthropicMessageJson(const Completion& c) {
-  Json body = {{"id", c.id},
-               {"type", "message"},
-               {"role", "assistant"},
-               {"model", c.model},
-               {"content", Json::array({{{"type", "text"}, {"text", c.text}}})},
-               {"stop_reason", AnthropicStopReason(c.finish_reason)},
-               {"stop_sequence", nullptr},
-               {"usage", {{"input_tokens", c.prompt_tokens}, {"output_tokens", c.completion_tokens}}}};
+  Json body = {
+      {"id", c.id},
+      {"type", "message"},
+      {"role", "assistant"},
+      {"model", c.model},
+      {"content", Json::array({{{"type", "text"}, {"text", c.text}}})},
+      {"stop_reason", AnthropicStopReason(c.finish_reason)},
+      {"stop_sequence", nullptr},
+      {"usage", {{"input_tokens", c.prompt_tokens}, {"output_tokens", c.completion_tokens}}}};
   return body.dump();
 }
 
 std::vector<std::string> AnthropicMessageEvents(const Completion& c) {
   std::vector<std::string> events;
-  events.push_back(Event({{"type", "message_start"},
-                          {"message",
-                           {{"id", c.id},
-                            {"type", "message"},
-                            {"role", "assistant"},
-                            {"model", c.model},
-                            {"content", Json::array()},
-                            {"stop_reason", nullptr},
-                            {"stop_sequence", nullptr},
-                            {"usage", {{"input_tokens", c.prompt_tokens}, {"output_tokens", 1}}}}}}));
+  events.push_back(
+      Event({{"type", "message_start"},
+             {"message",
+              {{"id", c.id},
+               {"type", "message"},
+               {"role", "assistant"},
+               {"model", c.model},
+               {"content", Json::array()},
+               {"stop_reason", nullptr},
+               {"stop_sequence", nullptr},
+               {"usage", {{"input_tokens", c.prompt_tokens}, {"output_tokens", 1}}}}}}));
   events.push_back(Event({{"type", "content_block_start"},
                           {"index", 0},
                           {"content_block", {{"type", "text"}, {"text", ""}}}}));
@@ -59,7 +61,8 @@ std::vector<std::string> AnthropicMessageEvents(const Completion& c) {
   events.push_back(Event({{"type", "content_block_stop"}, {"index", 0}}));
   events.push_back(
       Event({{"type", "message_delta"},
-             {"delta", {{"stop_reason", AnthropicStopReason(c.finish_reason)}, {"stop_sequence", nullptr}}},
+             {"delta",
+              {{"stop_reason", AnthropicStopReason(c.finish_reason)}, {"stop_sequence", nullptr}}},
              {"usage", {{"output_tokens", c.completion_tokens}}}}));
   events.push_back(Event({{"type", "message_stop"}}));
   return events;

@@ -1,15 +1,14 @@
 #include "support/fake_server/http_server.h"
 
 #include <array>
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 #include <cctype>
 #include <csignal>
 #include <cstdio>
 #include <memory>
 #include <optional>
-
-#include <boost/asio.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 
 namespace chorus::fake {
 namespace {
@@ -23,7 +22,8 @@ constexpr size_t kHeaderLimit = 64 * 1024;
 constexpr uint64_t kBodyLimit = 64ull * 1024 * 1024;
 
 std::string StatusLine(int status) {
-  std::string_view reason = http::obsolete_reason(http::int_to_status(static_cast<unsigned>(status)));
+  std::string_view reason =
+      http::obsolete_reason(http::int_to_status(static_cast<unsigned>(status)));
   return "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason) + "\r\n";
 }
 
@@ -52,8 +52,9 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->header_limit(kHeaderLimit);
     parser_->body_limit(kBodyLimit);
-    http::async_read(socket_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+    http::async_read(
+        socket_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
  private:
@@ -254,11 +255,13 @@ tl::expected<void, std::string> ServeHttp(const HttpServerOptions& options, Serv
   net::io_context io(1);
   beast::error_code ec;
   const auto address = net::ip::make_address(options.host, ec);
-  if (ec) return tl::unexpected("--host " + options.host + ": expected an IP address: " + ec.message());
+  if (ec)
+    return tl::unexpected("--host " + options.host + ": expected an IP address: " + ec.message());
   const tcp::endpoint endpoint(address, options.port);
   tcp::acceptor acceptor(io);
   const std::string where = options.host + ":" + std::to_string(options.port);
-  if (acceptor.open(endpoint.protocol(), ec); ec) return tl::unexpected("open " + where + ": " + ec.message());
+  if (acceptor.open(endpoint.protocol(), ec); ec)
+    return tl::unexpected("open " + where + ": " + ec.message());
   acceptor.set_option(net::socket_base::reuse_address(true), ec);
   if (acceptor.bind(endpoint, ec); ec) return tl::unexpected("bind " + where + ": " + ec.message());
   if (acceptor.listen(net::socket_base::max_listen_connections, ec); ec) {

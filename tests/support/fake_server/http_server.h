@@ -10,7 +10,6 @@
 #include <cstdint>
 #include <functional>
 #include <string>
-
 #include <tl/expected.hpp>
 
 #include "support/fake_server/service.h"

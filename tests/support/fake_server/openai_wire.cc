@@ -38,7 +38,8 @@ std::vector<std::string_view> SplitForStreaming(std::string_view text, size_t ma
   while (begin < text.size()) {
     size_t end = std::min(text.size(), begin + max_bytes);
     // Back off to a code point boundary: continuation bytes are 10xxxxxx.
-    while (end < text.size() && end > begin && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) {
+    while (end < text.size() && end > begin &&
+           (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) {
       --end;
     }
     if (end == begin) {  // one code point longer than max_bytes
@@ -53,10 +54,9 @@ std::vector<std::string_view> SplitForStreaming(std::string_view text, size_t ma
 
 std::string OpenAiCompletionJson(const Completion& c) {
   Json body = {
-      {"choices",
-       Json::array({{{"finish_reason", c.finish_reason},
-                     {"index", 0},
-                     {"message", {{"role", "assistant"}, {"content", c.text}}}}})},
+      {"choices", Json::array({{{"finish_reason", c.finish_reason},
+                                {"index", 0},
+                                {"message", {{"role", "assistant"}, {"content", c.text}}}}})},
       {"created", c.created},
       {"model", c.model},
       {"system_fingerprint", kFingerprint},
@@ -68,16 +68,18 @@ std::string OpenAiCompletionJson(const Completion& c) {
 
 std::vector<std::string> OpenAiCompletionEvents(const Completion& c, bool include_usage) {
   std::vector<std::string> events;
-  events.push_back(Event(Chunk(c, Json::array({{{"finish_reason", nullptr},
-                                                {"index", 0},
-                                                {"delta", {{"role", "assistant"}, {"content", nullptr}}}}}))));
+  events.push_back(
+      Event(Chunk(c, Json::array({{{"finish_reason", nullptr},
+                                   {"index", 0},
+                                   {"delta", {{"role", "assistant"}, {"content", nullptr}}}}}))));
   for (std::string_view piece : SplitForStreaming(c.text, kChunkBytes)) {
     events.push_back(Event(Chunk(
-        c, Json::array({{{"finish_reason", nullptr}, {"index", 0}, {"delta", {{"content", piece}}}}}))));
+        c, Json::array(
+               {{{"finish_reason", nullptr}, {"index", 0}, {"delta", {{"content", piece}}}}}))));
   }
-  events.push_back(Event(Chunk(c, Json::array({{{"finish_reason", c.finish_reason},
-                                                {"index", 0},
-                                                {"delta", Json::object()}}}))));
+  events.push_back(Event(Chunk(
+      c, Json::array(
+             {{{"finish_reason", c.finish_reason}, {"index", 0}, {"delta", Json::object()}}}))));
   if (include_usage) {
     Json usage = Chunk(c, Json::array());
     usage["usage"] = UsageJson(c);

@@ -12,8 +12,8 @@ RequestLog::~RequestLog() {
 tl::expected<void, std::string> RequestLog::OpenFile(const std::string& path) {
   std::FILE* file = std::fopen(path.c_str(), "ae");
   if (file == nullptr) {
-    return tl::unexpected("--record " + path + ": cannot open for appending: " +
-                          std::strerror(errno));
+    return tl::unexpected("--record " + path +
+                          ": cannot open for appending: " + std::strerror(errno));
   }
   if (file_ != nullptr) std::fclose(file_);
   file_ = file;

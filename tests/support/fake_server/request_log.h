@@ -7,9 +7,8 @@
 
 #include <cstdio>
 #include <deque>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 #include <tl/expected.hpp>
 
 namespace chorus::fake {

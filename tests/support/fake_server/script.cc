@@ -52,8 +52,10 @@ tl::expected<int64_t, std::string> NonNegative(const Json& value, const std::str
 
 tl::expected<ReplySpec, std::string> ParseReply(const Json& value, const std::string& where) {
   if (value.is_string()) return ReplySpec{value.get<std::string>(), "stop"};
-  if (!value.is_object()) return Expected(where, "a string or {\"text\", \"finish_reason\"}", value);
-  if (auto ok = CheckKeys(value, where, {"text", "finish_reason"}); !ok) return ParseError(ok.error());
+  if (!value.is_object())
+    return Expected(where, "a string or {\"text\", \"finish_reason\"}", value);
+  if (auto ok = CheckKeys(value, where, {"text", "finish_reason"}); !ok)
+    return ParseError(ok.error());
   ReplySpec reply;
   if (!value.contains("text") || !value["text"].is_string()) {
     return Expected(where + ".text", "a string", value.value("text", Json()));
@@ -143,8 +145,8 @@ tl::expected<FaultSpec, std::string> ParseFault(const Json& value, const std::st
 
 tl::expected<RuleMatch, std::string> ParseMatch(const Json& value, const std::string& where) {
   if (!value.is_object() || value.empty()) return Expected(where, "a non-empty object", value);
-  if (auto ok = CheckKeys(value, where,
-                          {"agent", "contains", "system_contains", "user_contains", "model", "path"});
+  if (auto ok = CheckKeys(
+          value, where, {"agent", "contains", "system_contains", "user_contains", "model", "path"});
       !ok) {
     return ParseError(ok.error());
   }
@@ -166,16 +168,17 @@ tl::expected<RuleMatch, std::string> ParseMatch(const Json& value, const std::st
 tl::expected<Rule, std::string> ParseRule(const Json& value, const std::string& where,
                                           bool is_default) {
   if (!value.is_object()) return Expected(where, "an object", value);
-  std::initializer_list<std::string_view> keys = {"match",   "reply",      "replies",
-                                                  "latency_ms", "chunk_interval_ms", "faults",
-                                                  "fault_times"};
+  std::initializer_list<std::string_view> keys = {
+      "match", "reply", "replies", "latency_ms", "chunk_interval_ms", "faults", "fault_times"};
   if (auto ok = CheckKeys(value, where, keys); !ok) return ParseError(ok.error());
   Rule rule;
   if (is_default && value.contains("match")) {
-    return ParseError(where + ": \"default\" answers whatever no rule matched; it takes no \"match\"");
+    return ParseError(where +
+                      ": \"default\" answers whatever no rule matched; it takes no \"match\"");
   }
   if (!is_default) {
-    if (!value.contains("match")) return ParseError(where + ": expected a \"match\" object, found none");
+    if (!value.contains("match"))
+      return ParseError(where + ": expected a \"match\" object, found none");
     auto match = ParseMatch(value["match"], where + ".match");
     if (!match) return ParseError(match.error());
     rule.match = std::move(*match);
@@ -314,7 +317,8 @@ std::string_view FaultKindName(FaultKind kind) {
 
 Script DefaultScript() {
   Script script;
-  script.fallback.replies.push_back({"This is the fake LLM server's answer to: {{last_user}}", "stop"});
+  script.fallback.replies.push_back(
+      {"This is the fake LLM server's answer to: {{last_user}}", "stop"});
   script.source = {{"default", {{"reply", script.fallback.replies.front().text}}}};
   return script;
 }
@@ -358,7 +362,8 @@ Prompt ExtractPrompt(std::string path, std::string agent, const Json& body) {
     for (const Json& message : *messages) {
       if (!message.is_object()) continue;
       auto role_it = message.find("role");
-      std::string role = role_it != message.end() && role_it->is_string() ? role_it->get<std::string>() : "";
+      std::string role =
+          role_it != message.end() && role_it->is_string() ? role_it->get<std::string>() : "";
       std::string text;
       if (auto content = message.find("content"); content != message.end()) {
         AppendContentText(*content, text);

@@ -152,9 +152,10 @@ Answer Service::HandleControl(const HttpExchange& request, const std::string& pa
     runner_ = ScriptRunner(std::move(*script));
     return JsonAnswer(200, R"({"ok":true})");
   }
-  return Error(path, 404, "no control endpoint " + request.method + " " + path +
-                              " (expected GET /_requests, GET /_stats, POST /_reset, GET|POST "
-                              "/_script)");
+  return Error(path, 404,
+               "no control endpoint " + request.method + " " + path +
+                   " (expected GET /_requests, GET /_stats, POST /_reset, GET|POST "
+                   "/_script)");
 }
 
 Answer Service::HandleApi(const HttpExchange& request, const std::string& path, Json& record) {
@@ -228,9 +229,9 @@ Answer Service::HandleChat(const HttpExchange& request, const std::string& path,
     std::string where = "rule " + (decision.rule ? std::to_string(*decision.rule) : "default");
     switch (fault.kind) {
       case FaultKind::kHttpError: {
-        answer = Error(path, fault.status,
-                       "fake-llm-server: scripted HTTP " + std::to_string(fault.status) + " (" +
-                           where + ")");
+        answer = Error(
+            path, fault.status,
+            "fake-llm-server: scripted HTTP " + std::to_string(fault.status) + " (" + where + ")");
         if (fault.body.is_string()) {
           answer.body = fault.body.get<std::string>();
         } else if (!fault.body.is_null()) {
@@ -240,10 +241,12 @@ Answer Service::HandleChat(const HttpExchange& request, const std::string& path,
         break;
       }
       case FaultKind::kContextExceeded: {
-        const int64_t n_ctx = fault.n_ctx > 0 ? fault.n_ctx : std::max<int64_t>(1, prompt_tokens / 2);
+        const int64_t n_ctx =
+            fault.n_ctx > 0 ? fault.n_ctx : std::max<int64_t>(1, prompt_tokens / 2);
         if (anthropic) {
-          answer = Error(path, 400, "prompt is too long: " + std::to_string(prompt_tokens) +
-                                        " tokens > " + std::to_string(n_ctx) + " maximum");
+          answer = Error(path, 400,
+                         "prompt is too long: " + std::to_string(prompt_tokens) + " tokens > " +
+                             std::to_string(n_ctx) + " maximum");
         } else {
           answer = JsonAnswer(400, OpenAiContextExceededJson(prompt_tokens, n_ctx));
         }
@@ -252,7 +255,8 @@ Answer Service::HandleChat(const HttpExchange& request, const std::string& path,
       case FaultKind::kGarbage:
         answer.status = 200;
         answer.content_type = stream ? "text/event-stream" : "application/json; charset=utf-8";
-        answer.body = fault.body.is_string() ? fault.body.get<std::string>() : std::string(kGarbage);
+        answer.body =
+            fault.body.is_string() ? fault.body.get<std::string>() : std::string(kGarbage);
         break;
       case FaultKind::kCutStream:
         completion.text = "This answer is cut off before it ends; the connection closes mid-way.";
@@ -263,10 +267,11 @@ Answer Service::HandleChat(const HttpExchange& request, const std::string& path,
           answer.mode = Answer::Mode::kStream;
           answer.events = anthropic ? AnthropicMessageEvents(completion)
                                     : OpenAiCompletionEvents(completion, false);
-          answer.cut_after_events = static_cast<size_t>(
-              std::min<int64_t>(fault.after_events, static_cast<int64_t>(answer.events.size()) - 1));
+          answer.cut_after_events = static_cast<size_t>(std::min<int64_t>(
+              fault.after_events, static_cast<int64_t>(answer.events.size()) - 1));
         } else {
-          answer.body = anthropic ? AnthropicMessageJson(completion) : OpenAiCompletionJson(completion);
+          answer.body =
+              anthropic ? AnthropicMessageJson(completion) : OpenAiCompletionJson(completion);
         }
         break;
       case FaultKind::kStall:

@@ -7,13 +7,12 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "support/fake_server/answer.h"
 #include "support/fake_server/request_log.h"
@@ -22,8 +21,8 @@
 namespace chorus::fake {
 
 struct HttpExchange {
-  std::string method;  // "GET", "POST", ...
-  std::string target;  // path and query
+  std::string method;                                        // "GET", "POST", ...
+  std::string target;                                        // path and query
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;
 };
@@ -58,8 +57,8 @@ class Service {
  private:
   Answer HandleControl(const HttpExchange& request, const std::string& path);
   Answer HandleApi(const HttpExchange& request, const std::string& path, nlohmann::json& record);
-  Answer HandleChat(const HttpExchange& request, const std::string& path, const nlohmann::json& body,
-                    nlohmann::json& record);
+  Answer HandleChat(const HttpExchange& request, const std::string& path,
+                    const nlohmann::json& body, nlohmann::json& record);
   Answer Error(const std::string& path, int status, std::string_view message) const;
   bool Authorized(const HttpExchange& request) const;
   std::string RandomId(std::string_view prefix, size_t length);

@@ -11,7 +11,7 @@
 namespace chorus::fake {
 
 struct Completion {
-  std::string id;  // "chatcmpl-…" or "msg_…"
+  std::string id;       // "chatcmpl-…" or "msg_…"
   int64_t created = 0;  // Unix seconds
   std::string model;
   std::string text;

@@ -1,0 +1,244 @@
+// The transport against a real server on loopback.
+
+#include "model/http_transport.h"
+
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+
+#include "model/loopback_server.h"
+
+namespace chorus {
+namespace {
+
+using testing::LoopbackServer;
+using testing::ReceivedRequest;
+using testing::Reply;
+using testing::SimpleReply;
+
+struct Outcome {
+  int status = 0;
+  HttpHeaders headers;
+  std::string body;
+  Status done;
+};
+
+// Submits `request` and waits for on_done.
+Outcome Fetch(HttpTransport& transport, HttpRequest request) {
+  auto outcome = std::make_shared<Outcome>();
+  std::promise<void> finished;
+  request.on_headers = [outcome](int status, const HttpHeaders& headers) {
+    outcome->status = status;
+    outcome->headers = headers;
+  };
+  if (!request.on_data) {
+    request.on_data = [outcome](std::string_view data) {
+      outcome->body.append(data);
+      return true;
+    };
+  }
+  request.on_done = [outcome, &finished](Status s) {
+    outcome->done = std::move(s);
+    finished.set_value();
+  };
+  transport.Submit(std::move(request));
+  finished.get_future().wait();
+  return *outcome;
+}
+
+HttpRequest Post(const std::string& url, std::string body = "{}") {
+  HttpRequest r;
+  r.url = url;
+  r.body = std::move(body);
+  r.headers = {"Content-Type: application/json"};
+  r.timeout_ms = 5000;
+  r.connect_timeout_ms = 2000;
+  return r;
+}
+
+// A port that refuses connections: bound, then closed.
+int ClosedPort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+TEST(HttpTransport, DeliversStatusLowerCasedHeadersAndBody) {
+  LoopbackServer server([](const ReceivedRequest& r) {
+    return SimpleReply(201, "application/json", "{\"echo\":" + r.body + "}", 0, true,
+                       "X-Mixed-Case: one\r\nX-Mixed-Case: two\r\n");
+  });
+  HttpTransport transport;
+  HttpRequest request = Post(server.base_url() + "/v1/x", "{\"a\":1}");
+  request.headers.push_back("X-Chorus-Agent: tester");
+  Outcome o = Fetch(transport, std::move(request));
+  ASSERT_TRUE(o.done.ok()) << o.done.ToString();
+  EXPECT_EQ(o.status, 201);
+  EXPECT_EQ(o.headers.at("content-type"), "application/json");
+  EXPECT_EQ(o.headers.at("x-mixed-case"), "one, two");
+  EXPECT_EQ(o.body, "{\"echo\":{\"a\":1}}");
+  auto received = server.received();
+  ASSERT_EQ(received.size(), 1u);
+  EXPECT_EQ(received[0].method, "POST");
+  EXPECT_EQ(received[0].target, "/v1/x");
+  EXPECT_EQ(received[0].headers.at("x-chorus-agent"), "tester");
+  EXPECT_EQ(received[0].headers.count("expect"), 0u);
+}
+
+TEST(HttpTransport, SendsLargeBodiesWithoutWaitingFor100Continue) {
+  LoopbackServer server([](const ReceivedRequest& r) {
+    return SimpleReply(200, "text/plain", std::to_string(r.body.size()));
+  });
+  HttpTransport transport;
+  auto start = std::chrono::steady_clock::now();
+  Outcome o = Fetch(transport, Post(server.base_url() + "/", std::string(2 << 20, 'x')));
+  ASSERT_TRUE(o.done.ok()) << o.done.ToString();
+  EXPECT_EQ(o.body, std::to_string(2 << 20));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(900));
+}
+
+TEST(HttpTransport, RefusedConnectionIsUnavailableAndNamesTheUrl) {
+  HttpTransport transport;
+  std::string url = "http://127.0.0.1:" + std::to_string(ClosedPort()) + "/v1/chat/completions";
+  Outcome o = Fetch(transport, Post(url));
+  EXPECT_EQ(o.done.code(), StatusCode::kUnavailable) << o.done.ToString();
+  EXPECT_NE(o.done.message().find(url), std::string::npos) << o.done.message();
+  EXPECT_EQ(o.status, 0);
+}
+
+TEST(HttpTransport, SilentServerTimesOutWithDeadlineExceeded) {
+  LoopbackServer server([](const ReceivedRequest&) { return Reply{{}, false, true}; });
+  HttpTransport transport;
+  HttpRequest request = Post(server.base_url() + "/slow");
+  request.timeout_ms = 200;
+  auto start = std::chrono::steady_clock::now();
+  Outcome o = Fetch(transport, std::move(request));
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(o.done.code(), StatusCode::kDeadlineExceeded) << o.done.ToString();
+  EXPECT_GE(elapsed, std::chrono::milliseconds(190));
+  EXPECT_LT(elapsed, std::chrono::milliseconds(1500));
+}
+
+TEST(HttpTransport, ReceiverAbortIsCancelled) {
+  LoopbackServer server([](const ReceivedRequest&) {
+    return SimpleReply(200, "text/plain", std::string(100000, 'y'));
+  });
+  HttpTransport transport;
+  HttpRequest request = Post(server.base_url() + "/");
+  request.on_data = [](std::string_view) { return false; };
+  Outcome o = Fetch(transport, std::move(request));
+  EXPECT_EQ(o.done.code(), StatusCode::kCancelled) << o.done.ToString();
+}
+
+TEST(HttpTransport, MalformedUrlIsInvalidArgument) {
+  HttpTransport transport;
+  Outcome o = Fetch(transport, Post("ftp://127.0.0.1/x"));
+  EXPECT_EQ(o.done.code(), StatusCode::kInvalidArgument) << o.done.ToString();
+}
+
+TEST(HttpTransport, ReusesKeptAliveConnections) {
+  LoopbackServer server(
+      [](const ReceivedRequest&) { return SimpleReply(200, "text/plain", "ok"); });
+  HttpTransport transport;
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(Fetch(transport, Post(server.base_url() + "/")).done.ok());
+  }
+  EXPECT_EQ(server.connections_accepted(), 1);
+}
+
+TEST(HttpTransport, DestructionCancelsTransfersInFlightAndQueued) {
+  LoopbackServer server([](const ReceivedRequest&) { return Reply{{}, false, true}; });
+  std::atomic<int> cancelled{0};
+  std::atomic<int> other{0};
+  {
+    HttpTransport transport;
+    for (int i = 0; i < 10; ++i) {
+      HttpRequest request = Post(server.base_url() + "/hang");
+      request.on_done = [&](Status s) {
+        (s.code() == StatusCode::kCancelled ? cancelled : other).fetch_add(1);
+      };
+      transport.Submit(std::move(request));
+    }
+    while (server.requests_seen() < 5) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  EXPECT_EQ(cancelled.load(), 10);
+  EXPECT_EQ(other.load(), 0);
+}
+
+TEST(HttpTransport, LastReferenceDroppedInsideACallbackDoesNotDeadlock) {
+  LoopbackServer server(
+      [](const ReceivedRequest&) { return SimpleReply(200, "text/plain", "ok"); });
+  auto transport = std::make_shared<HttpTransport>();
+  std::promise<Status> done;
+  HttpRequest request = Post(server.base_url() + "/");
+  auto* holder = new std::shared_ptr<HttpTransport>(transport);
+  request.on_done = [holder, &done](Status s) {
+    delete holder;  // the last reference: ~HttpTransport runs on the I/O thread
+    done.set_value(s);
+  };
+  transport->Submit(std::move(request));
+  transport.reset();
+  auto future = done.get_future();
+  ASSERT_EQ(future.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  EXPECT_TRUE(future.get().ok());
+}
+
+TEST(HttpTransport, TwoThousandConcurrentRequestsAllComplete) {
+  rlimit limit{};
+  getrlimit(RLIMIT_NOFILE, &limit);
+  limit.rlim_cur = limit.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &limit);
+  ASSERT_GE(limit.rlim_cur, 4200u) << "needs descriptors for both ends of 2000 connections";
+
+  constexpr int kRequests = 2000;
+  LoopbackServer server([](const ReceivedRequest& r) {
+    return SimpleReply(200, "application/json", r.body, /*delay_ms=*/100);
+  });
+  HttpTransport transport;
+  std::mutex mu;
+  std::condition_variable cv;
+  int ok = 0;
+  int failed = 0;
+  std::string first_error;
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < kRequests; ++i) {
+    HttpRequest request = Post(server.base_url() + "/", std::to_string(i));
+    request.timeout_ms = 20000;
+    auto body = std::make_shared<std::string>();
+    request.on_data = [body](std::string_view d) {
+      body->append(d);
+      return true;
+    };
+    request.on_done = [&, body, i](Status s) {
+      std::lock_guard<std::mutex> lock(mu);
+      if (s.ok() && *body == std::to_string(i)) {
+        ++ok;
+      } else {
+        if (first_error.empty()) first_error = s.ToString() + " body " + *body;
+        ++failed;
+      }
+      cv.notify_one();
+    };
+    transport.Submit(std::move(request));
+  }
+  std::unique_lock<std::mutex> lock(mu);
+  ASSERT_TRUE(
+      cv.wait_for(lock, std::chrono::seconds(30), [&] { return ok + failed == kRequests; }));
+  EXPECT_EQ(ok, kRequests) << first_error;
+  EXPECT_GT(server.max_in_flight(), kRequests / 2);  // they really ran concurrently
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  EXPECT_EQ(transport.active(), 0);
+}
+
+}  // namespace
+}  // namespace chorus
