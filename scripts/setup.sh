@@ -10,6 +10,7 @@ packages=(
   nlohmann-json3-dev libyaml-cpp-dev
   libsqlite3-dev sqlite3
   libexpected-dev libcli11-dev
+  libre2-dev libpcre2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format
   procps time

@@ -181,9 +181,10 @@ void Scheduler::SendRequest(size_t index) {
   request.json_output = unit.brief.output.format == OutputFormat::kJson;
   request.idempotency_key = config_.run_id + "/" + unit.path + "/" + std::to_string(unit.requests);
   request.agent = unit.agent;
-  request.brief = unit.brief.ToJson();
-
   const EndpointConfig& endpoint = client->config();
+  // Only the offline model answers from the structured brief; HTTP clients send messages.
+  if (endpoint.provider == Provider::kOffline) request.brief = unit.brief.ToJson();
+
   log_->Add("llm.request", unit.path, unit.agent,
             {{"attempt", unit.requests},
              {"key", request.idempotency_key},

@@ -56,7 +56,13 @@ ChatResult ChatDecoder::Finish(const Status& transport) {
   bool success_status = http_status_ >= 200 && http_status_ < 300;
   if (!transport.ok() && !(sse_ && success_status && StreamTerminated())) {
     ModelError error;
-    std::string message = DescribeSite(context_.site) + ": " + transport.message();
+    // The transport names "METHOD URL: " too; the site description already says both.
+    std::string_view detail = transport.message();
+    if (size_t cut = detail.find(": "); cut != std::string_view::npos &&
+                                        detail.substr(0, cut).find(" http") != std::string_view::npos) {
+      detail.remove_prefix(cut + 2);
+    }
+    std::string message = DescribeSite(context_.site) + ": " + std::string(detail);
     if (bytes_received_ > 0) {
       message += sse_ ? "; stream cut after " : "; response cut after ";
       message += std::to_string(bytes_received_) + " bytes";

@@ -77,15 +77,28 @@ BriefView ReadBrief(const json& brief) {
   return view;
 }
 
+// How a sentence cites its context item: the step it came from when the runtime labelled it
+// ("Output of step 'research':" in syntheses), else its position.
+std::string SourceLabel(const std::vector<std::string_view>& context, size_t source) {
+  constexpr std::string_view kStepPrefix = "Output of step '";
+  if (source < context.size() && context[source].starts_with(kStepPrefix)) {
+    std::string_view rest = context[source].substr(kStepPrefix.size());
+    if (size_t quote = rest.find('\''); quote != std::string_view::npos) {
+      return "from " + std::string(rest.substr(0, quote));
+    }
+  }
+  return "context " + std::to_string(source + 1);
+}
+
 // Appends the chosen sentences as a bullet list, citing the context item when there are
 // several.
-void AppendSentences(const SentenceIndex& index, const std::vector<size_t>& chosen, size_t sources,
-                     std::string* out) {
+void AppendSentences(const SentenceIndex& index, const std::vector<size_t>& chosen,
+                     const std::vector<std::string_view>& context, std::string* out) {
   for (size_t i : chosen) {
     const offline::Sentence& sentence = index.sentence(i);
     *out += "- ";
     *out += Truncate(sentence.text, kShownSentenceBytes);
-    if (sources > 1) *out += " (context " + std::to_string(sentence.source + 1) + ")";
+    if (context.size() > 1) *out += " (" + SourceLabel(context, sentence.source) + ")";
     *out += '\n';
   }
 }
@@ -118,7 +131,7 @@ std::string AnswerText(const BriefView& brief, const SentenceIndex& index) {
   const std::vector<size_t> summary = index.Best({}, kSummarySentences, kSummaryBytes);
   if (!summary.empty()) {
     out += "What the context says:\n";
-    AppendSentences(index, summary, brief.context.size(), &out);
+    AppendSentences(index, summary, brief.context, &out);
     out += '\n';
   }
   out += "Still to be done by a person:\n";
@@ -143,7 +156,7 @@ void AppendSectionBody(std::string_view section, const BriefView& brief, const S
     case NameRole::kSummary: {
       std::vector<size_t> summary = index.Best({}, kSummarySentences, kSummaryBytes);
       if (summary.empty()) break;
-      AppendSentences(index, summary, brief.context.size(), out);
+      AppendSentences(index, summary, brief.context, out);
       return;
     }
     case NameRole::kTitle:
@@ -152,7 +165,7 @@ void AppendSectionBody(std::string_view section, const BriefView& brief, const S
       std::vector<size_t> about =
           index.Best(offline::ContentTerms(section), kSectionSentences, kSectionBytes);
       if (!about.empty()) {
-        AppendSentences(index, about, brief.context.size(), out);
+        AppendSentences(index, about, brief.context, out);
         return;
       }
       // "Goals", "Question": restating the objective is the honest content.
@@ -259,7 +272,7 @@ std::string AnswerMessages(const std::vector<ChatMessage>& messages, bool json_o
     return out;
   }
   out += "\n\nSummary of the request:\n";
-  AppendSentences(index, best, 1, &out);
+  AppendSentences(index, best, {}, &out);
   return out;
 }
 

@@ -265,6 +265,22 @@ std::string OneLine(std::string_view text) {
   return out;
 }
 
+namespace {
+
+bool IsScaffolding(std::string_view line) {
+  static constexpr std::string_view kPrefixes[] = {
+      "#", "> Drafted by chorus's offline model", "Objective: ", "Output of step '",
+      "- [ ] What belongs under", "- [ ] Which facts or sources", "- [ ] Who decides or acts",
+      "- [ ] Answer the objective in full", "Still to be done by a person", "What the context says",
+      "Constraints to honour"};
+  for (std::string_view prefix : kPrefixes) {
+    if (line.starts_with(prefix)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 SentenceIndex::SentenceIndex(const std::vector<std::string_view>& sources, std::string_view focus) {
   for (size_t k = 0; k < sources.size(); ++k) {
     std::string_view source = sources[k];
@@ -280,6 +296,10 @@ SentenceIndex::SentenceIndex(const std::vector<std::string_view>& sources, std::
         continue;
       }
       if (in_fence) continue;
+      // Headings, and the scaffolding of earlier offline answers (the notice, the restated
+      // objective, worksheet questions, the runtime's "Output of step" labels), are not
+      // content: a synthesis of offline answers would otherwise quote them back.
+      if (IsScaffolding(line)) continue;
       line = StripLineMarkers(line);
       // Sentence ends: . ! ? followed by a space or the end of the line.
       size_t start = 0;
