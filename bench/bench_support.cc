@@ -29,8 +29,8 @@ Measurement RunMeasured(const std::vector<std::string>& argv, const std::string&
   auto start = std::chrono::steady_clock::now();
   pid_t pid = fork();
   if (pid == 0) {
-    int fd = open(log_path.empty() ? "/dev/null" : log_path.c_str(),
-                  O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int fd =
+        open(log_path.empty() ? "/dev/null" : log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     dup2(fd, 1);
     dup2(fd, 2);
     std::vector<char*> args = Argv(argv);

@@ -10,7 +10,7 @@ namespace bench {
 
 struct Measurement {
   double wall_s = 0;
-  double cpu_s = 0;      // user + system of the child
+  double cpu_s = 0;       // user + system of the child
   double max_rss_mb = 0;  // peak resident set of the child
   int exit_code = -1;
 };

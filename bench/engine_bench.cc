@@ -6,10 +6,9 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "bench_support.h"
 #include "chorus/run.h"
@@ -38,7 +37,11 @@ class InstantModel final : public chorus::ModelClient {
 chorus::Team BaseTeam() {
   chorus::Team team;
   team.name = "engine-bench";
-  team.agents.push_back({.name = "worker", .role = "You answer briefly.", .model = "offline"});
+  chorus::AgentSpec worker;
+  worker.name = "worker";
+  worker.role = "You answer briefly.";
+  worker.model = "offline";
+  team.agents.push_back(worker);
   return team;
 }
 
@@ -48,7 +51,9 @@ chorus::Team ChainTeam(int steps) {
     chorus::Step s;
     s.id = "s" + std::to_string(i);
     s.agents = {"worker"};
-    s.brief.objective = "Step " + std::to_string(i) + (i ? " after ${s" + std::to_string(i - 1) + "}" : "");
+    // No ${previous} reference: the offline model restates its objective, so chained
+    // references would grow every prompt and measure text size instead of the engine.
+    s.brief.objective = "Step " + std::to_string(i) + " of the chain";
     team.flow.push_back(s);
   }
   return team;
@@ -99,10 +104,14 @@ int main(int argc, char** argv) {
   std::string out = std::string(CHORUS_SOURCE_DIR) + "/bench/results/engine.json";
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
-    if (k == "--steps") steps = std::stoi(v);
-    else if (k == "--fanout") fanout = std::stoi(v);
-    else if (k == "--repeat") repeat = std::stoi(v);
-    else if (k == "--out") out = v;
+    if (k == "--steps")
+      steps = std::stoi(v);
+    else if (k == "--fanout")
+      fanout = std::stoi(v);
+    else if (k == "--repeat")
+      repeat = std::stoi(v);
+    else if (k == "--out")
+      out = v;
   }
   std::string dir = bench::MakeTempDir("chorus-engine");
   chorus::Team chain = ChainTeam(steps), fan = FanoutTeam(fanout);

@@ -11,11 +11,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "bench_support.h"
 
@@ -70,21 +69,24 @@ std::string FanoutTeam(int port, int n, int in_flight) {
          "  - map: fan\n"
          "    over: \"${inputs.items}\"\n"
          "    agent: worker\n"
-         "    concurrency: " + std::to_string(std::min(n, in_flight)) + "\n"
+         "    concurrency: " +
+         std::to_string(std::min(n, in_flight)) +
+         "\n"
          "    brief: { objective: \"Answer question ${item}\" }\n";
 }
 
 std::string ChainTeam(int port, int steps) {
   std::string team = "name: chain\n" + ModelBlock(port, 4) + "flow:\n";
   for (int i = 0; i < steps; ++i) {
-    team += "  - task: s" + std::to_string(i) + "\n    agent: worker\n    brief: { objective: \"Step " +
-            std::to_string(i) + (i ? " after ${s" + std::to_string(i - 1) + "}" : std::string()) +
-            "\" }\n";
+    team += "  - task: s" + std::to_string(i) +
+            "\n    agent: worker\n    brief: { objective: \"Step " + std::to_string(i) +
+            (i ? " after ${s" + std::to_string(i - 1) + "}" : std::string()) + "\" }\n";
   }
   return team;
 }
 
 struct Row {
+  Row(std::string n, int a) : name(std::move(n)), agents(a) {}
   std::string name;
   int agents;
   std::vector<double> wall, cpu, rss;
@@ -113,8 +115,8 @@ int main(int argc, char** argv) {
   std::vector<Row> rows;
 
   {
-    bench::ServerProcess server({FAKE_LLM_SERVER_PATH, "--port", "0", "--latency-ms",
-                                 std::to_string(args.latency_ms)});
+    bench::ServerProcess server(
+        {FAKE_LLM_SERVER_PATH, "--port", "0", "--latency-ms", std::to_string(args.latency_ms)});
     for (int n : args.sizes) {
       std::string items;
       for (int i = 0; i < n; ++i) items += "q" + std::to_string(i) + "\n";
@@ -127,13 +129,13 @@ int main(int argc, char** argv) {
       for (int r = 0; r < args.repeat; ++r) {
         std::string store = dir + "/fanout-" + std::to_string(n) + "-" + std::to_string(r) + ".db";
         bench::Measurement m = bench::RunMeasured(
-            {CHORUS_CLI_PATH, "run", dir + "/fanout.yaml", "--input", "items=@" + dir + "/items.txt",
-             "--store", store, "--quiet", "--json"},
+            {CHORUS_CLI_PATH, "run", dir + "/fanout.yaml", "--input",
+             "items=@" + dir + "/items.txt", "--store", store, "--quiet", "--json"},
             dir + "/fanout.log");
         if (m.exit_code != 0) {
           ++row.failures;
-          std::fprintf(stderr, "fanout %d: chorus exited %d (see %s/fanout.log)\n", n,
-                       m.exit_code, dir.c_str());
+          std::fprintf(stderr, "fanout %d: chorus exited %d (see %s/fanout.log)\n", n, m.exit_code,
+                       dir.c_str());
           continue;
         }
         row.wall.push_back(m.wall_s);
@@ -165,8 +167,8 @@ int main(int argc, char** argv) {
 
   std::printf("| benchmark | agents | wall (median) | CPU (median) | peak RSS | runs |\n");
   std::printf("|---|---:|---:|---:|---:|---:|\n");
-  nlohmann::json out = {{"benchmark", "fanout"}, {"latency_ms", args.latency_ms},
-                        {"rows", nlohmann::json::array()}};
+  nlohmann::json out = {
+      {"benchmark", "fanout"}, {"latency_ms", args.latency_ms}, {"rows", nlohmann::json::array()}};
   for (const Row& r : rows) {
     std::printf("| %s | %d | %.3f s | %.3f s | %.1f MB | %zu ok, %d failed |\n", r.name.c_str(),
                 r.agents, bench::Median(r.wall), bench::Median(r.cpu), bench::Median(r.rss),

@@ -11,8 +11,10 @@ packages=(
   libsqlite3-dev sqlite3
   libexpected-dev libcli11-dev
   libre2-dev libpcre2-dev
+  wamerican
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format
+  nodejs
   procps time
 )
 
@@ -30,3 +32,12 @@ if ((${#missing[@]})); then
 else
   echo "setup: all Debian packages present" >&2
 fi
+
+# Tokenizer rank files and golden vectors (gpt-tokenizer, pinned by package-lock.json).
+# Debian's nodejs leaves npm to a separate package; NodeSource's bundles it and conflicts with it.
+if ! command -v npm >/dev/null; then
+  sudo_cmd=()
+  [ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends npm
+fi
+(cd "$(dirname "$0")/.." && npm ci --ignore-scripts --no-audit --no-fund)

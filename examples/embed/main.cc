@@ -28,10 +28,19 @@ chorus::Step Task(std::string id, std::string agent, std::string objective,
 int main(int argc, char** argv) {
   chorus::Team team;
   team.name = "embedded-review";
-  team.inputs.push_back({.name = "topic", .description = "What to review"});
-  team.agents.push_back({.name = "analyst", .role = "You analyse proposals.", .model = "offline"});
-  team.agents.push_back({.name = "critic", .role = "You find weaknesses.", .model = "offline"});
-  team.agents.push_back({.name = "editor", .role = "You merge reviews.", .model = "offline"});
+  chorus::InputSpec topic;
+  topic.name = "topic";
+  topic.description = "What to review";
+  team.inputs.push_back(topic);
+  for (auto [name, role] :
+       {std::pair{"analyst", "You analyse proposals."}, std::pair{"critic", "You find weaknesses."},
+        std::pair{"editor", "You merge reviews."}}) {
+    chorus::AgentSpec agent;
+    agent.name = name;
+    agent.role = role;
+    agent.model = "offline";  // the built-in model: no key, no network
+    team.agents.push_back(agent);
+  }
 
   chorus::Step both;
   both.kind = chorus::StepKind::kParallel;
@@ -49,9 +58,9 @@ int main(int argc, char** argv) {
   merge.brief.output.sections = {"Verdict"};
   team.flow.push_back(merge);
 
-  std::string store_path = argc > 1 ? argv[1]
-                                    : (std::filesystem::temp_directory_path() /
-                                       "chorus-embed-example.db").string();
+  std::string store_path =
+      argc > 1 ? argv[1]
+               : (std::filesystem::temp_directory_path() / "chorus-embed-example.db").string();
   auto store = chorus::OpenSqliteStore(store_path);
   if (!store) {
     std::fprintf(stderr, "store: %s\n", store.error().ToString().c_str());
@@ -59,7 +68,7 @@ int main(int argc, char** argv) {
   }
   chorus::RunOptions options;
   options.store = store->get();
-  options.inputs["topic"] = {.text = "Move the weekly planning meeting to Mondays."};
+  options.inputs["topic"].text = "Move the weekly planning meeting to Mondays.";
   auto report = chorus::RunTeam(team, std::move(options));
   if (!report) {
     std::fprintf(stderr, "run: %s\n", report.error().ToString().c_str());

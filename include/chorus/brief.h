@@ -4,10 +4,9 @@
 // Briefs are plain values; all functions here are pure and thread-safe.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "chorus/model_client.h"
 #include "chorus/status.h"
@@ -26,7 +25,7 @@ struct ExpectedOutput {
 struct DelegationBrief {
   std::string id;  // the step path it was issued for, e.g. "draft" or "reviews[2]"
   std::string objective;
-  std::vector<std::string> context;      // already resolved: no ${...} left
+  std::vector<std::string> context;  // already resolved: no ${...} left
   std::vector<std::string> constraints;
   ExpectedOutput output;
   std::string acceptance;  // how the result will be judged, free text

@@ -11,11 +11,10 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "chorus/status.h"
 
@@ -65,7 +64,7 @@ struct ChatResponse {
 // A failed request: the status (transient or not), and what the server said.
 struct ModelError {
   Status status;
-  int http_status = 0;                   // 0 when no HTTP response was received
+  int http_status = 0;                    // 0 when no HTTP response was received
   std::optional<int64_t> retry_after_ms;  // from Retry-After / retry-after-ms
   bool transient() const { return status.transient(); }
 };
@@ -85,12 +84,12 @@ struct EndpointConfig {
   std::string api_key_env;  // name of the environment variable holding the key (never the key)
   bool stream = true;       // use SSE streaming
   int concurrency = 64;     // requests in flight on this endpoint; more wait in a queue
-  int64_t timeout_ms = 120000;         // whole request
-  int64_t connect_timeout_ms = 10000;  // TCP + TLS connect
-  int max_tokens = 4096;               // default for requests that do not set one
-  int64_t context_window = 0;          // tokens; 0: unknown
-  std::optional<Price> price;          // overrides the built-in price table
-  std::string locality = "cloud";      // "local" or "cloud"
+  int64_t timeout_ms = 120000;                 // whole request
+  int64_t connect_timeout_ms = 10000;          // TCP + TLS connect
+  int max_tokens = 4096;                       // default for requests that do not set one
+  int64_t context_window = 0;                  // tokens; 0: unknown
+  std::optional<Price> price;                  // overrides the built-in price table
+  std::string locality = "cloud";              // "local" or "cloud"
   std::map<std::string, std::string> headers;  // extra request headers (no secrets here)
 };
 

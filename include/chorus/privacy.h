@@ -91,6 +91,8 @@ class Vault {
   // Replaces every span (sorted, non-overlapping, within text) by its pseudonym.
   std::string Anonymize(std::string_view text, const std::vector<PiiSpan>& spans);
   // Replaces every pseudonym this vault issued by its value; other text is left untouched.
+  // Pseudonyms are never issued with a number that already appears literally in the text being
+  // anonymized, so Restore(Anonymize(x)) == x even when x contains "<PERSON_7>".
   std::string Restore(std::string_view text) const;
   // Pseudonym for one value, issuing it if new.
   std::string Pseudonymize(std::string_view value, EntityType type);
@@ -99,7 +101,7 @@ class Vault {
   size_t size() const;
 
  private:
-  std::string PseudonymizeLocked(std::string_view value, EntityType type);
+  std::string PseudonymizeLocked(std::string_view value, EntityType type, std::string_view source);
 
   mutable std::mutex mu_;
   std::vector<Entry> entries_;

@@ -30,17 +30,17 @@ struct InputValue {
 struct RunOptions {
   Store* store = nullptr;  // required; not owned
   std::map<std::string, InputValue> inputs;
-  std::string run_id;                 // "" = a new, time-ordered id
-  bool offline = false;               // every model runs on the built-in offline model
-  bool fallback_to_offline = true;    // a model whose API key variable is unset runs on offline
+  std::string run_id;                  // "" = a new, time-ordered id
+  bool offline = false;                // every model runs on the built-in offline model
+  bool fallback_to_offline = true;     // a model whose API key variable is unset runs on offline
   size_t max_input_bytes = 16u << 20;  // per input; larger inputs are refused before the run
-  int transient_retries = 3;          // retries of timeouts, 429 and 5xx per attempt
-  uint64_t seed = 0;                  // backoff jitter; 0 = random
+  int transient_retries = 3;           // retries of timeouts, 429 and 5xx per attempt
+  uint64_t seed = 0;                   // backoff jitter; 0 = random
   std::shared_ptr<HttpTransport> transport;  // null = a new one for this run
   // Clients supplied by the embedding program, by model name (not owned; they must outlive
   // the run). They replace what the team declares for that model, e.g. an in-house gateway.
   std::map<std::string, ModelClient*> clients;
-  const Clock* clock = nullptr;              // null = SystemClock()
+  const Clock* clock = nullptr;  // null = SystemClock()
   // Called on the scheduler thread for each event once its batch is durably appended, with
   // the payload still parsed. It must be quick; it is how the CLI prints live progress.
   std::function<void(const Event&, const nlohmann::json& payload)> on_event;

@@ -20,11 +20,11 @@ namespace chorus {
 
 struct Event {
   std::string run_id;
-  int64_t seq = 0;    // 1, 2, 3... per run; assigned by Append when 0
-  int64_t ts_ms = 0;  // wall time, ms since epoch
-  std::string kind;   // "run.started", "llm.request", "step.completed", ...
-  std::string step;   // step path, e.g. "draft" or "reviews[3]"; empty for run-level events
-  std::string agent;  // empty when not about an agent
+  int64_t seq = 0;      // 1, 2, 3... per run; assigned by Append when 0
+  int64_t ts_ms = 0;    // wall time, ms since epoch
+  std::string kind;     // "run.started", "llm.request", "step.completed", ...
+  std::string step;     // step path, e.g. "draft" or "reviews[3]"; empty for run-level events
+  std::string agent;    // empty when not about an agent
   std::string payload;  // JSON text
 };
 

@@ -31,10 +31,10 @@ struct ModelSpec {
 
 struct InputSpec {
   std::string name;
-  bool file = false;       // the value is read from a file (--input name=@path)
+  bool file = false;  // the value is read from a file (--input name=@path)
   bool required = true;
   std::optional<std::string> default_value;
-  std::string label;       // sensitivity label, e.g. "confidential"; "" = unlabelled
+  std::string label;  // sensitivity label, e.g. "confidential"; "" = unlabelled
   std::string description;
   SourceLoc loc;
 };
@@ -99,7 +99,8 @@ struct Team {
 struct Diagnostic {
   SourceLoc loc;
   std::string message;
-  std::string ToString() const;  // "team.yaml:12:5: error: unknown key 'agnet' (did you mean 'agent'?)"
+  std::string ToString()
+      const;  // "team.yaml:12:5: error: unknown key 'agnet' (did you mean 'agent'?)"
 };
 
 // Parses and checks a team file. On failure the Status (kInvalidArgument) message lists every

@@ -24,10 +24,10 @@ Result<std::unique_ptr<Store>> OpenStoreForReading(const std::string& path);
 // interrupted.
 RunStatus EffectiveStatus(const RunRecord& run);
 
-std::string FormatDuration(int64_t ms);   // "420 ms", "3.2 s", "2 min 5 s"
-std::string FormatCost(double usd);       // "$0.0042"
-std::string FormatTime(int64_t epoch_ms);  // "2026-11-24 03:40:01" (local time)
-std::string FormatBytes(size_t bytes);     // "1.2 KB"
+std::string FormatDuration(int64_t ms);                        // "420 ms", "3.2 s", "2 min 5 s"
+std::string FormatCost(double usd);                            // "$0.0042"
+std::string FormatTime(int64_t epoch_ms);                      // "2026-11-24 03:40:01" (local time)
+std::string FormatBytes(size_t bytes);                         // "1.2 KB"
 std::string Truncate(const std::string& s, size_t max_chars);  // one line, "…" when cut
 
 }  // namespace chorus::cli

@@ -86,8 +86,8 @@ std::string Describe(const Event& e, const nlohmann::json& p, bool full) {
     return s + (full ? "\n        " + p.value("text", "") : ": " + text(p.value("text", "")));
   }
   if (k == "llm.error") {
-    std::string s = "attempt " + std::to_string(p.value("attempt", 0)) + " " +
-                    p.value("code", "") + ": " + text(p.value("message", ""));
+    std::string s = "attempt " + std::to_string(p.value("attempt", 0)) + " " + p.value("code", "") +
+                    ": " + text(p.value("message", ""));
     if (p.contains("retry_in_ms")) s += "; retry in " + FormatDuration(p.value("retry_in_ms", 0));
     return s;
   }
@@ -126,12 +126,11 @@ int RunsCommand(const InspectArgs& args) {
   std::printf("%-26s  %-20s  %-11s  %-19s  %10s  %10s\n", "RUN", "TEAM", "STATUS", "STARTED",
               "TOKENS", "COST");
   for (const RunRecord& r : *runs) {
-    std::printf("%-26s  %-20s  %-11s  %-19s  %10lld  %10s\n", r.run_id.c_str(),
-                Truncate(r.team, 20).c_str(),
-                std::string(RunStatusName(EffectiveStatus(r))).c_str(),
-                FormatTime(r.started_ms).c_str(),
-                static_cast<long long>(r.input_tokens + r.output_tokens),
-                FormatCost(r.cost_usd).c_str());
+    std::printf(
+        "%-26s  %-20s  %-11s  %-19s  %10lld  %10s\n", r.run_id.c_str(),
+        Truncate(r.team, 20).c_str(), std::string(RunStatusName(EffectiveStatus(r))).c_str(),
+        FormatTime(r.started_ms).c_str(), static_cast<long long>(r.input_tokens + r.output_tokens),
+        FormatCost(r.cost_usd).c_str());
   }
   return kExitOk;
 }
@@ -166,8 +165,8 @@ int ShowCommand(const InspectArgs& args) {
                       {"agent", e.agent},
                       {"payload", payload.is_discarded() ? nlohmann::json(e.payload) : payload}});
     }
-    nlohmann::json out = {{"run", RunJson(*run)}, {"report", ReportToJson(report)},
-                          {"events", std::move(list)}};
+    nlohmann::json out = {
+        {"run", RunJson(*run)}, {"report", ReportToJson(report)}, {"events", std::move(list)}};
     std::printf("%s\n", out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     return kExitOk;
   }
@@ -175,8 +174,8 @@ int ShowCommand(const InspectArgs& args) {
                                  : (events->empty() ? run->started_ms : events->back().ts_ms);
   std::printf("run %s · team %s · %s · started %s · %s · %lld in / %lld out tokens · %s\n",
               run->run_id.c_str(), run->team.c_str(),
-              std::string(RunStatusName(run->status)).c_str(),
-              FormatTime(run->started_ms).c_str(), FormatDuration(end - run->started_ms).c_str(),
+              std::string(RunStatusName(run->status)).c_str(), FormatTime(run->started_ms).c_str(),
+              FormatDuration(end - run->started_ms).c_str(),
               static_cast<long long>(report.usage.input_tokens),
               static_cast<long long>(report.usage.output_tokens),
               FormatCost(report.usage.cost_usd).c_str());
@@ -184,8 +183,8 @@ int ShowCommand(const InspectArgs& args) {
     auto payload = nlohmann::json::parse(e.payload, nullptr, false);
     if (payload.is_discarded()) payload = nlohmann::json::object();
     std::string who = e.step.empty() ? "" : e.step + (e.agent.empty() ? "" : " [" + e.agent + "]");
-    std::printf("%+9.3fs  %-16s %-24s %s\n", (e.ts_ms - run->started_ms) / 1000.0,
-                e.kind.c_str(), who.c_str(), Describe(e, payload, args.full).c_str());
+    std::printf("%+9.3fs  %-16s %-24s %s\n", (e.ts_ms - run->started_ms) / 1000.0, e.kind.c_str(),
+                who.c_str(), Describe(e, payload, args.full).c_str());
   }
   if (run->status == RunStatus::kInterrupted) {
     std::printf("\nthis run was interrupted (its process is gone); its events above are intact\n");

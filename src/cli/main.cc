@@ -1,10 +1,11 @@
 // chorus: the command line. Parses arguments and hands over to the subcommands.
-#include <cstdio>
-
 #include <CLI/CLI.hpp>
+#include <cstdio>
 
 #include "cli/cli_common.h"
 #include "cli/commands.h"
+#include "cli/frameworks_command.h"
+#include "cli/redact_command.h"
 
 int main(int argc, char** argv) {
   using namespace chorus::cli;
@@ -16,8 +17,10 @@ int main(int argc, char** argv) {
   CLI::App* run_cmd = app.add_subcommand("run", "Run a team file");
   run_cmd->add_option("team", run.team_path, "Team file (YAML)")->required();
   run_cmd->add_option("-i,--input", run.inputs, "Input: name=text, name=@file, name=@- (stdin)");
-  run_cmd->add_option("--store", run.store, "SQLite store (default: .chorus/chorus.db beside the team file)");
-  run_cmd->add_option("--base-url", run.base_urls, "Override base_url: URL for every HTTP model, or model=URL");
+  run_cmd->add_option("--store", run.store,
+                      "SQLite store (default: .chorus/chorus.db beside the team file)");
+  run_cmd->add_option("--base-url", run.base_urls,
+                      "Override base_url: URL for every HTTP model, or model=URL");
   run_cmd->add_flag("--json", run.json, "Print one JSON object with the result at the end");
   run_cmd->add_flag("--offline", run.offline, "Run every model on the built-in offline model");
   run_cmd->add_flag("--no-offline-fallback", run.no_offline_fallback,
@@ -26,8 +29,9 @@ int main(int argc, char** argv) {
   run_cmd->add_flag("-v,--verbose", run.verbose, "A progress line for every map item");
   run_cmd->add_option("--max-input-mb", run.max_input_mb, "Largest accepted input, in MiB")
       ->check(CLI::PositiveNumber);
-  run_cmd->add_option("--transient-retries", run.transient_retries,
-                      "Retries of timeouts, 429 and 5xx per request (default 3)")
+  run_cmd
+      ->add_option("--transient-retries", run.transient_retries,
+                   "Retries of timeouts, 429 and 5xx per request (default 3)")
       ->check(CLI::NonNegativeNumber);
   run_cmd->add_option("--seed", run.seed, "Seed for retry jitter (reproducible runs)");
 
@@ -50,6 +54,11 @@ int main(int argc, char** argv) {
   show_cmd->add_flag("--json", show.json, "Print the run, its report and every event as JSON");
   show_cmd->add_flag("--full", show.full, "Print whole messages and outputs");
 
+  FrameworksArgs frameworks;
+  CLI::App* frameworks_cmd = AddFrameworksCommand(app, &frameworks);
+  std::function<int()> redact_run;
+  CLI::App* redact_cmd = AddRedactCommand(app, &redact_run);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -60,5 +69,7 @@ int main(int argc, char** argv) {
   if (*lint_cmd) return LintCommand(lint_path, lint_json);
   if (*runs_cmd) return RunsCommand(runs);
   if (*show_cmd) return ShowCommand(show);
+  if (*redact_cmd) return redact_run();
+  if (*frameworks_cmd) return FrameworksCommand(frameworks);
   return kExitUsage;
 }

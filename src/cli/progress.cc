@@ -57,8 +57,9 @@ void ProgressPrinter::OnEvent(const Event& e, const nlohmann::json& p) {
       MapProgress& m = maps_[e.step];
       m.items = p.value("items", size_t{0});
       m.started_ms = e.ts_ms;
-      Line("▸", e.step, "", "map over " + std::to_string(m.items) + " items, " +
-                                std::to_string(p.value("concurrency", 1)) + " at a time");
+      Line("▸", e.step, "",
+           "map over " + std::to_string(m.items) + " items, " +
+               std::to_string(p.value("concurrency", 1)) + " at a time");
       return;
     }
     if (!IsQuietItem(e.step)) Line("▸", e.step, e.agent, "started");

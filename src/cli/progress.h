@@ -6,9 +6,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <map>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "chorus/store.h"
 

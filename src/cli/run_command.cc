@@ -69,8 +69,8 @@ Status ApplyBaseUrls(const std::vector<std::string>& overrides, Team* team) {
       matched = true;
     }
     if (!matched && !model.empty()) {
-      return Status::InvalidArgument("--base-url " + o + ": the team has no HTTP model '" +
-                                     model + "'");
+      return Status::InvalidArgument("--base-url " + o + ": the team has no HTTP model '" + model +
+                                     "'");
     }
   }
   return Status::Ok();
@@ -142,8 +142,8 @@ int RunCommand(const RunArgs& args) {
     return kExitUsage;
   }
   if (args.json) {
-    std::string out = ReportToJson(*report).dump(-1, ' ', false,
-                                                 nlohmann::json::error_handler_t::replace);
+    std::string out =
+        ReportToJson(*report).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     std::printf("%s\n", out.c_str());
   } else {
     PrintSummary(*report);

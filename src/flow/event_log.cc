@@ -2,8 +2,7 @@
 
 namespace chorus {
 
-void EventLog::Add(std::string kind, std::string step, std::string agent,
-                   nlohmann::json payload) {
+void EventLog::Add(std::string kind, std::string step, std::string agent, nlohmann::json payload) {
   Event e;
   e.run_id = run_id_;
   e.ts_ms = clock_->NowMs();

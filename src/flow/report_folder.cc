@@ -24,8 +24,8 @@ StepReport* ReportFolder::Find(const std::string& path) {
   return it == index_.end() ? nullptr : &report_->steps[it->second];
 }
 
-void ReportFolder::Apply(const std::string& kind, const std::string& step,
-                         const std::string& agent, int64_t ts_ms, const nlohmann::json& p) {
+void ReportFolder::Apply(const std::string& kind, const std::string& step, const std::string& agent,
+                         int64_t ts_ms, const nlohmann::json& p) {
   RunReport& r = *report_;
   if (kind == "run.started") {
     r.team = p.value("team", r.team);
@@ -110,9 +110,12 @@ nlohmann::json ReportToJson(const RunReport& r) {
   nlohmann::json steps = nlohmann::json::array();
   for (const StepReport& s : r.steps) {
     by_step[s.step] = UsageJson(s.usage);
-    nlohmann::json j = {{"step", s.step},     {"kind", s.kind},
-                        {"agent", s.agent},   {"model", s.model},
-                        {"status", s.status}, {"attempts", s.attempts},
+    nlohmann::json j = {{"step", s.step},
+                        {"kind", s.kind},
+                        {"agent", s.agent},
+                        {"model", s.model},
+                        {"status", s.status},
+                        {"attempts", s.attempts},
                         {"usage", UsageJson(s.usage)},
                         {"duration_ms", s.finished_ms ? s.finished_ms - s.started_ms : 0}};
     if (!s.error.empty()) j["error"] = s.error;

@@ -1,8 +1,10 @@
-#include <algorithm>
-#include <cstdlib>
+#include "chorus/run.h"
+
 #include <unistd.h>
 
-#include "chorus/run.h"
+#include <algorithm>
+#include <cstdlib>
+
 #include "core/ids.h"
 #include "core/utf8.h"
 #include "flow/event_log.h"
@@ -99,11 +101,12 @@ Result<Clients> MakeClients(const Team& team, const RunOptions& options,
       if (options.offline) {
         substitute = true;
         clients.notices.push_back("model '" + config.name + "' runs on offline (--offline)");
-      } else if (!config.api_key_env.empty() && std::getenv(config.api_key_env.c_str()) == nullptr &&
+      } else if (!config.api_key_env.empty() &&
+                 std::getenv(config.api_key_env.c_str()) == nullptr &&
                  options.fallback_to_offline) {
         substitute = true;
-        clients.notices.push_back("model '" + config.name + "' runs on offline: " +
-                                  config.api_key_env +
+        clients.notices.push_back("model '" + config.name +
+                                  "' runs on offline: " + config.api_key_env +
                                   " is not set (set it to use " + config.model + ")");
       }
     }

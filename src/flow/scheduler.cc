@@ -41,6 +41,9 @@ RunStatus Scheduler::Run() {
     StartStage(flow[i]);
     while (true) {
       LaunchReady();
+      // A settled stage leaves its last events for the next flush: they are committed with
+      // the next stage's first requests, before those are sent (one transaction, not two).
+      if (to_send_.empty() && StageSettled()) break;
       if (!Commit()) break;
       if (StageSettled()) break;
       std::vector<Completion> done;

@@ -27,8 +27,8 @@ namespace chorus {
 struct SchedulerConfig {
   const Team* team = nullptr;
   std::string run_id;
-  std::map<std::string, std::string> inputs;          // resolved input texts
-  std::map<std::string, ModelClient*> clients;        // model name -> client
+  std::map<std::string, std::string> inputs;    // resolved input texts
+  std::map<std::string, ModelClient*> clients;  // model name -> client
   int transient_retries = 3;
   uint64_t seed = 1;
   const Clock* clock = nullptr;

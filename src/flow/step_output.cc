@@ -1,9 +1,9 @@
 #include "flow/step_output.h"
 
+#include <yaml-cpp/yaml.h>
+
 #include <algorithm>
 #include <cctype>
-
-#include <yaml-cpp/yaml.h>
 
 namespace chorus {
 namespace {
@@ -76,10 +76,9 @@ Result<std::string> SelectField(const std::string& step, const StepOutput& outpu
       have += (have.empty() ? "" : ", ") + std::string("'") + it.key() + "'";
     }
   }
-  return Err(Status::NotFound("${" + step + "." + field + "}: the output of step '" + step +
-                              "' has no field '" + field + "'" +
-                              (have.empty() ? std::string(" (it is not a JSON object)")
-                                            : "; it has " + have)));
+  return Err(Status::NotFound(
+      "${" + step + "." + field + "}: the output of step '" + step + "' has no field '" + field +
+      "'" + (have.empty() ? std::string(" (it is not a JSON object)") : "; it has " + have)));
 }
 
 Result<std::vector<std::string>> SplitItems(const std::string& text) {

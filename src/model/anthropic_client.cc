@@ -193,17 +193,9 @@ class AnthropicProtocol final : public ChatProtocol {
     if (config_.stream) body.append(",\"stream\":true");
     body.push_back('}');
 
-    out.headers.reserve(7 + config_.headers.size());
-    out.headers.emplace_back("Content-Type: application/json");
-    out.headers.emplace_back(config_.stream ? "Accept: text/event-stream"
-                                            : "Accept: application/json");
     out.headers.emplace_back(std::string("anthropic-version: ") + kAnthropicVersion);
     if (!api_key_.empty()) AddHeader(out.headers, "x-api-key", api_key_);
-    if (!request.idempotency_key.empty()) {
-      AddHeader(out.headers, "Idempotency-Key", request.idempotency_key);
-    }
-    if (!request.agent.empty()) AddHeader(out.headers, "X-Chorus-Agent", request.agent);
-    for (const auto& [name, value] : config_.headers) AddHeader(out.headers, name, value);
+    AddCommonHeaders(out.headers, config_, request);
   }
 
   std::unique_ptr<ChatDecoder> NewDecoder(const ChatRequest& request) const override {

@@ -58,8 +58,9 @@ ChatResult ChatDecoder::Finish(const Status& transport) {
     ModelError error;
     // The transport names "METHOD URL: " too; the site description already says both.
     std::string_view detail = transport.message();
-    if (size_t cut = detail.find(": "); cut != std::string_view::npos &&
-                                        detail.substr(0, cut).find(" http") != std::string_view::npos) {
+    if (size_t cut = detail.find(": ");
+        cut != std::string_view::npos &&
+        detail.substr(0, cut).find(" http") != std::string_view::npos) {
       detail.remove_prefix(cut + 2);
     }
     std::string message = DescribeSite(context_.site) + ": " + std::string(detail);
@@ -78,10 +79,9 @@ ChatResult ChatDecoder::Finish(const Status& transport) {
   if (sse_ && sse_events_ == 0 && bytes_received_ > 0) {
     // A server that says text/event-stream and then sends something else is lying; say so
     // rather than calling it a cut stream.
-    return tl::unexpected(Transient("expected SSE events (\"data: {...}\") in the " +
-                                    std::to_string(bytes_received_) +
-                                    "-byte text/event-stream body, found invalid JSON/SSE: " +
-                                    stream_head_));
+    return tl::unexpected(Transient(
+        "expected SSE events (\"data: {...}\") in the " + std::to_string(bytes_received_) +
+        "-byte text/event-stream body, found invalid JSON/SSE: " + stream_head_));
   }
   return sse_ ? FinishStream() : ParseBody(body_);
 }
@@ -126,6 +126,18 @@ void AddHeader(std::vector<std::string>& headers, std::string_view name, std::st
     }
   }
   headers.push_back(std::move(line));
+}
+
+void AddCommonHeaders(std::vector<std::string>& headers, const EndpointConfig& config,
+                      const ChatRequest& request) {
+  headers.reserve(headers.size() + 6 + config.headers.size());
+  headers.emplace_back("Content-Type: application/json");
+  headers.emplace_back(config.stream ? "Accept: text/event-stream" : "Accept: application/json");
+  if (!request.idempotency_key.empty()) {
+    AddHeader(headers, "Idempotency-Key", request.idempotency_key);
+  }
+  if (!request.agent.empty()) AddHeader(headers, "X-Chorus-Agent", request.agent);
+  for (const auto& [name, value] : config.headers) AddHeader(headers, name, value);
 }
 
 }  // namespace chorus

@@ -91,4 +91,10 @@ int64_t PromptBytes(const ChatRequest& request);
 // inject another). An empty value is sent as "Name;", curl's spelling for an empty header.
 void AddHeader(std::vector<std::string>& headers, std::string_view name, std::string_view value);
 
+// The headers every chat request carries, whatever the provider: content type, accept (SSE or
+// JSON), idempotency key, agent, and the endpoint's configured extras. Provider-specific ones
+// (authentication, API version) are the caller's.
+void AddCommonHeaders(std::vector<std::string>& headers, const EndpointConfig& config,
+                      const ChatRequest& request);
+
 }  // namespace chorus

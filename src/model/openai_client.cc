@@ -186,16 +186,8 @@ class OpenAIProtocol final : public ChatProtocol {
     if (request.json_output) body.append(",\"response_format\":{\"type\":\"json_object\"}");
     body.push_back('}');
 
-    out.headers.reserve(6 + config_.headers.size());
-    out.headers.emplace_back("Content-Type: application/json");
-    out.headers.emplace_back(config_.stream ? "Accept: text/event-stream"
-                                            : "Accept: application/json");
     if (!authorization_.empty()) AddHeader(out.headers, "Authorization", authorization_);
-    if (!request.idempotency_key.empty()) {
-      AddHeader(out.headers, "Idempotency-Key", request.idempotency_key);
-    }
-    if (!request.agent.empty()) AddHeader(out.headers, "X-Chorus-Agent", request.agent);
-    for (const auto& [name, value] : config_.headers) AddHeader(out.headers, name, value);
+    AddCommonHeaders(out.headers, config_, request);
   }
 
   std::unique_ptr<ChatDecoder> NewDecoder(const ChatRequest& request) const override {

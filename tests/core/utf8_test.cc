@@ -14,10 +14,10 @@ TEST(Utf8, AcceptsValidTextOfEveryLength) {
 
 TEST(Utf8, FindsTheFirstInvalidByte) {
   EXPECT_EQ(FindInvalidUtf8("abcdefghij\xFFz"), 10u);
-  EXPECT_EQ(FindInvalidUtf8("ab\xC3"), 2u);              // truncated sequence
-  EXPECT_EQ(FindInvalidUtf8("\xC0\xAF"), 0u);            // overlong '/'
-  EXPECT_EQ(FindInvalidUtf8("x\xED\xA0\x80"), 1u);       // UTF-16 surrogate
-  EXPECT_EQ(FindInvalidUtf8("\xF4\x90\x80\x80"), 0u);    // above U+10FFFF
+  EXPECT_EQ(FindInvalidUtf8("ab\xC3"), 2u);            // truncated sequence
+  EXPECT_EQ(FindInvalidUtf8("\xC0\xAF"), 0u);          // overlong '/'
+  EXPECT_EQ(FindInvalidUtf8("x\xED\xA0\x80"), 1u);     // UTF-16 surrogate
+  EXPECT_EQ(FindInvalidUtf8("\xF4\x90\x80\x80"), 0u);  // above U+10FFFF
 }
 
 TEST(Utf8, DescribesOffsetsAsLineAndColumn) {
@@ -25,7 +25,10 @@ TEST(Utf8, DescribesOffsetsAsLineAndColumn) {
 }
 
 TEST(Utf8, SanitizeReplacesInvalidBytes) {
-  EXPECT_EQ(SanitizeUtf8("a\xFF" "b"), "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ(SanitizeUtf8("a\xFF"
+                         "b"),
+            "a\xEF\xBF\xBD"
+            "b");
 }
 
 TEST(RunId, SortsByTimeAndIsUnique) {

@@ -95,9 +95,10 @@ class CliServerFault : public ::testing::TestWithParam<FaultCase> {};
 TEST_P(CliServerFault, RunFailsClearlyAndItsEventsStayReadable) {
   const FaultCase& c = GetParam();
   nlohmann::json script = {{"default", {{"reply", "never"}}},
-                           {"rules", {{{"match", {{"path", "/v1/chat/completions"}}},
-                                       {"faults", {c.fault}},
-                                       {"fault_times", 100}}}}};
+                           {"rules",
+                            {{{"match", {{"path", "/v1/chat/completions"}}},
+                              {"faults", {c.fault}},
+                              {"fault_times", 100}}}}};
   auto server = FakeLlmServer::Start({.script = script});
   ASSERT_TRUE(server) << server.error();
   Scratch dir;
@@ -129,7 +130,7 @@ flow:
     requests += e["kind"] == "llm.request";
     errors += e["kind"] == "llm.error";
   }
-  EXPECT_EQ(requests, 2);  // the first attempt and one retry
+  EXPECT_EQ(requests, 2);       // the first attempt and one retry
   EXPECT_EQ(requests, errors);  // every request is answered in the record, by an error
   auto runs = Chorus({"runs", "--store", store, "--json"});
   EXPECT_EQ(JsonOut(runs)[0]["status"], "failed");
@@ -137,11 +138,10 @@ flow:
 
 INSTANTIATE_TEST_SUITE_P(
     Faults, CliServerFault,
-    ::testing::Values(
-        FaultCase{"garbage", {{"kind", "garbage"}}, "JSON"},
-        FaultCase{"cut_stream", {{"kind", "cut_stream"}, {"after_events", 2}}, "cut"},
-        FaultCase{"stall", {{"kind", "stall"}}, "timed out"},
-        FaultCase{"server_error", {{"kind", "http_error"}, {"status", 503}}, "503"}),
+    ::testing::Values(FaultCase{"garbage", {{"kind", "garbage"}}, "JSON"},
+                      FaultCase{"cut_stream", {{"kind", "cut_stream"}, {"after_events", 2}}, "cut"},
+                      FaultCase{"stall", {{"kind", "stall"}}, "timed out"},
+                      FaultCase{"server_error", {{"kind", "http_error"}, {"status", 503}}, "503"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 }  // namespace

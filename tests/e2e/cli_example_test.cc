@@ -76,7 +76,8 @@ TEST(Examples, EmbeddedTeamRunsFromCpp) {
 TEST(Examples, ShowOfAnUnknownRunIsAUsageError) {
   Scratch dir;
   std::string store = dir.Path("chorus.db");
-  ASSERT_EQ(Chorus({"run", kExample, "--input", "request=x", "--store", store, "--quiet"}).exit_code, 0);
+  ASSERT_EQ(
+      Chorus({"run", kExample, "--input", "request=x", "--store", store, "--quiet"}).exit_code, 0);
   auto show = Chorus({"show", "ZZZZZZZZ", "--store", store});
   EXPECT_EQ(show.exit_code, 2);
   auto no_store = Chorus({"runs", "--store", dir.Path("missing.db")});

@@ -2,13 +2,13 @@
 // written into it, and `chorus` runs with their exit status, stdout and stderr.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "support/process.h"
 
@@ -35,8 +35,8 @@ class Scratch {
 
 // Runs `chorus ARGS...` with no API keys in the environment (unless given in `env`).
 inline test::ExitStatus Chorus(const std::vector<std::string>& args,
-                                  std::map<std::string, std::string> env = {},
-                                  int timeout_ms = 60000) {
+                               std::map<std::string, std::string> env = {},
+                               int timeout_ms = 60000) {
   test::ProcessOptions o;
   o.argv = {CHORUS_CLI_PATH};
   o.argv.insert(o.argv.end(), args.begin(), args.end());

@@ -1,7 +1,7 @@
 // End-to-end: the real `chorus` binary against the fake LLM server over loopback HTTP.
-#include <filesystem>
-
 #include <gtest/gtest.h>
+
+#include <filesystem>
 
 #include "e2e/cli_harness.h"
 #include "support/fake_llm_server.h"
@@ -46,12 +46,13 @@ flow:
 )";
 
 nlohmann::json ThreeAgentScript() {
-  return {{"default", {{"reply", "default answer"}}},
-          {"rules",
-           {{{"match", {{"agent", "researcher"}}}, {"replies", {"## Findings\nThe market is large."}}},
-            {{"match", {{"agent", "drafter"}}}, {"replies", {"Plan: launch in Q3."}}},
-            {{"match", {{"agent", "reviewer"}}}, {"replies", {"```json\n{\"verdict\": \"go\"}\n```"}}},
-            {{"match", {{"agent", "synthesizer"}}}, {"replies", {"MEMO: go, launch in Q3."}}}}}};
+  return {
+      {"default", {{"reply", "default answer"}}},
+      {"rules",
+       {{{"match", {{"agent", "researcher"}}}, {"replies", {"## Findings\nThe market is large."}}},
+        {{"match", {{"agent", "drafter"}}}, {"replies", {"Plan: launch in Q3."}}},
+        {{"match", {{"agent", "reviewer"}}}, {"replies", {"```json\n{\"verdict\": \"go\"}\n```"}}},
+        {{"match", {{"agent", "synthesizer"}}}, {"replies", {"MEMO: go, launch in Q3."}}}}}};
 }
 
 TEST(CliRun, ParallelTeamAndSynthesisOverOpenAiStreaming) {
@@ -91,24 +92,22 @@ TEST(CliRun, AnthropicModelOverSse) {
   std::string models = "  fast: { provider: anthropic, model: claude-sonnet-4, base_url: \"" +
                        server->anthropic_base_url() + "\" }\n";
   std::string team = dir.Write("team.yaml", Team(models, kThreeAndSynthesis));
-  auto run = Chorus({"run", team, "--input", "request=x", "--json"},
-                    {{"ANTHROPIC_API_KEY", "test-key"}});
+  auto run =
+      Chorus({"run", team, "--input", "request=x", "--json"}, {{"ANTHROPIC_API_KEY", "test-key"}});
   ASSERT_EQ(run.exit_code, 0) << run.stderr_text;
   EXPECT_EQ(JsonOut(run)["output"], "MEMO: go, launch in Q3.");
   for (const auto& r : server->Requests()) EXPECT_EQ(r["path"], "/v1/messages");
 }
 
 TEST(CliRun, AnswerMissingItsSectionsIsSentBackWithTheReason) {
-  nlohmann::json script = {
-      {"default", {{"reply", "x"}}},
-      {"rules", {{{"match", {{"agent", "writer"}}},
-                  {"replies", {"## Intro\nno risks here", "## Risks\nNone known."}}}}}};
+  nlohmann::json script = {{"default", {{"reply", "x"}}},
+                           {"rules",
+                            {{{"match", {{"agent", "writer"}}},
+                              {"replies", {"## Intro\nno risks here", "## Risks\nNone known."}}}}}};
   auto server = FakeLlmServer::Start({.script = script});
   ASSERT_TRUE(server) << server.error();
   Scratch dir;
-  std::string team = dir.Write(
-      "team.yaml",
-      Team(OpenAiModel(*server), R"(agents:
+  std::string team = dir.Write("team.yaml", Team(OpenAiModel(*server), R"(agents:
   writer: { role: "You write.", model: fast }
 flow:
   - task: text
@@ -128,8 +127,7 @@ TEST(CliRun, AnswerThatNeverFitsFailsTheRunWithExitCodeOne) {
   auto server = FakeLlmServer::Start({.script = {{"default", {{"reply", "not json"}}}}});
   ASSERT_TRUE(server) << server.error();
   Scratch dir;
-  std::string team = dir.Write(
-      "team.yaml", Team(OpenAiModel(*server), R"(agents:
+  std::string team = dir.Write("team.yaml", Team(OpenAiModel(*server), R"(agents:
   a: { role: "r", model: fast }
 flow:
   - task: t
@@ -151,8 +149,7 @@ TEST(CliRun, MapRunsOneTaskPerLineInOrderWithinItsConcurrencyCap) {
   ASSERT_TRUE(server) << server.error();
   Scratch dir;
   std::string items = dir.Write("items.txt", "alpha\nbeta\n\ngamma\ndelta\nepsilon\n");
-  std::string team = dir.Write(
-      "team.yaml", Team(OpenAiModel(*server, ", stream: false"), R"(inputs:
+  std::string team = dir.Write("team.yaml", Team(OpenAiModel(*server, ", stream: false"), R"(inputs:
   items: { file: true }
 agents:
   a: { role: "r", model: fast }
@@ -180,12 +177,13 @@ flow:
 }
 
 TEST(CliRun, RateLimitIsRetriedAfterRetryAfterAndRecorded) {
-  nlohmann::json script = {
-      {"default", {{"reply", "fine"}}},
-      {"rules", {{{"match", {{"path", "/v1/chat/completions"}}},
-                  {"faults", {{{"kind", "http_error"}, {"status", 429}, {"retry_after", "0"}},
-                              {{"kind", "cut_stream"}, {"after_events", 2}}}},
-                  {"replies", {"fine"}}}}}};
+  nlohmann::json script = {{"default", {{"reply", "fine"}}},
+                           {"rules",
+                            {{{"match", {{"path", "/v1/chat/completions"}}},
+                              {"faults",
+                               {{{"kind", "http_error"}, {"status", 429}, {"retry_after", "0"}},
+                                {{"kind", "cut_stream"}, {"after_events", 2}}}},
+                              {"replies", {"fine"}}}}}};
   auto server = FakeLlmServer::Start({.script = script});
   ASSERT_TRUE(server) << server.error();
   Scratch dir;
@@ -216,8 +214,8 @@ TEST(CliRun, PermanentErrorFailsFastWithTheServersMessage) {
   auto server = FakeLlmServer::Start({.api_key = "right-key"});
   ASSERT_TRUE(server) << server.error();
   Scratch dir;
-  std::string team = dir.Write(
-      "team.yaml", Team(OpenAiModel(*server, ", api_key_env: TEST_KEY"), R"(agents:
+  std::string team =
+      dir.Write("team.yaml", Team(OpenAiModel(*server, ", api_key_env: TEST_KEY"), R"(agents:
   a: { role: "r", model: fast }
 flow:
   - task: t
@@ -237,8 +235,8 @@ TEST(CliRun, ApiKeyNeverReachesTheStore) {
   auto server = FakeLlmServer::Start({.api_key = "sk-secret-123456"});
   ASSERT_TRUE(server) << server.error();
   Scratch dir;
-  std::string team = dir.Write(
-      "team.yaml", Team(OpenAiModel(*server, ", api_key_env: TEST_KEY"), R"(agents:
+  std::string team =
+      dir.Write("team.yaml", Team(OpenAiModel(*server, ", api_key_env: TEST_KEY"), R"(agents:
   a: { role: "r", model: fast }
 flow:
   - task: t

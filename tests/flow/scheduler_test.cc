@@ -1,11 +1,11 @@
 // The scheduler, in process: a team built in code, a real SQLite store in a temp dir, and a
 // ModelClient supplied through RunOptions::clients (the embedding seam) that answers from a
 // script and records what it was asked.
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <functional>
 #include <mutex>
-
-#include <gtest/gtest.h>
 
 #include "chorus/run.h"
 
@@ -48,6 +48,12 @@ ChatResult Text(std::string text) {
 
 std::string LastUser(const ChatRequest& r) { return r.messages.back().content; }
 
+InputSpec Input(std::string name) {
+  InputSpec in;
+  in.name = std::move(name);
+  return in;
+}
+
 Step Task(std::string id, std::string agent, std::string objective) {
   Step s;
   s.id = std::move(id);
@@ -65,9 +71,16 @@ class SchedulerTest : public ::testing::Test {
     ASSERT_TRUE(store) << store.error().ToString();
     store_ = std::move(*store);
     team_.name = "t";
-    team_.models.push_back({.endpoint = {.name = "m", .provider = Provider::kOffline}});
-    team_.agents.push_back({.name = "a", .role = "role A", .model = "m"});
-    team_.agents.push_back({.name = "b", .role = "role B", .model = "m"});
+    ModelSpec model;
+    model.endpoint.name = "m";
+    team_.models.push_back(model);
+    for (const char* name : {"a", "b"}) {
+      AgentSpec agent;
+      agent.name = name;
+      agent.role = std::string("role ") + name;
+      agent.model = "m";
+      team_.agents.push_back(agent);
+    }
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
@@ -95,9 +108,8 @@ class SchedulerTest : public ::testing::Test {
 
 TEST_F(SchedulerTest, SequentialStepsSeeEarlierOutputs) {
   team_.flow = {Task("one", "a", "first"), Task("two", "b", "second after ${one}")};
-  ScriptedClient client([](const ChatRequest& r) {
-    return Text(r.agent == "a" ? "ALPHA" : "saw: " + LastUser(r));
-  });
+  ScriptedClient client(
+      [](const ChatRequest& r) { return Text(r.agent == "a" ? "ALPHA" : "saw: " + LastUser(r)); });
   RunReport report = Run(&client);
   ASSERT_EQ(report.status, RunStatus::kCompleted) << report.error;
   EXPECT_NE(report.output.find("second after ALPHA"), std::string::npos);
@@ -112,9 +124,9 @@ TEST_F(SchedulerTest, EveryRequestIsRecordedBeforeItsResponse) {
   std::vector<std::string> kinds;
   for (const Event& e : Events(report.run_id)) kinds.push_back(e.kind + ":" + e.step);
   std::vector<std::string> expected = {
-      "run.started:",        "step.started:one",   "brief.dispatched:one", "llm.request:one",
-      "llm.response:one",    "step.completed:one", "step.started:two",     "brief.dispatched:two",
-      "llm.request:two",     "llm.response:two",   "step.completed:two",   "run.completed:"};
+      "run.started:",     "step.started:one",   "brief.dispatched:one", "llm.request:one",
+      "llm.response:one", "step.completed:one", "step.started:two",     "brief.dispatched:two",
+      "llm.request:two",  "llm.response:two",   "step.completed:two",   "run.completed:"};
   EXPECT_EQ(kinds, expected);
 }
 
@@ -140,14 +152,14 @@ TEST_F(SchedulerTest, MapSplitsJsonArraysAndKeepsItemOrder) {
   map.over = "${inputs.list}";
   map.concurrency = 3;
   map.brief.objective = "do ${item} #${item_index}";
-  team_.inputs.push_back({.name = "list"});
+  team_.inputs.push_back(Input("list"));
   team_.flow = {map, Task("after", "a", "count ${each.2}")};
   ScriptedClient client([](const ChatRequest& r) {
     std::string u = LastUser(r);
     size_t at = u.find("do ");
     return Text("R(" + u.substr(at + 3, u.find('\n', at) - at - 3) + ")");
   });
-  RunReport report = Run(&client, {{"list", {.text = R"(["x", "y", {"k": 1}, "w"])"}}});
+  RunReport report = Run(&client, {{"list", {R"(["x", "y", {"k": 1}, "w"])", ""}}});
   ASSERT_EQ(report.status, RunStatus::kCompleted) << report.error;
   auto requests = client.requests();
   ASSERT_EQ(requests.size(), 5u);
@@ -164,14 +176,14 @@ TEST_F(SchedulerTest, MapOverYamlListAndPlainLines) {
   map.agents = {"a"};
   map.over = "${inputs.list}";
   map.brief.objective = "item ${item}";
-  team_.inputs.push_back({.name = "list"});
+  team_.inputs.push_back(Input("list"));
   team_.flow = {map};
   ScriptedClient client([](const ChatRequest&) { return Text("ok"); });
-  EXPECT_EQ(Run(&client, {{"list", {.text = "- one\n- two\n- three\n"}}}).status,
+  EXPECT_EQ(Run(&client, {{"list", {"- one\n- two\n- three\n", ""}}}).status,
             RunStatus::kCompleted);
   EXPECT_EQ(client.requests().size(), 3u);
   ScriptedClient lines([](const ChatRequest&) { return Text("ok"); });
-  EXPECT_EQ(Run(&lines, {{"list", {.text = "alpha\n\n beta \n"}}}).status, RunStatus::kCompleted);
+  EXPECT_EQ(Run(&lines, {{"list", {"alpha\n\n beta \n", ""}}}).status, RunStatus::kCompleted);
   ASSERT_EQ(lines.requests().size(), 2u);
   EXPECT_NE(LastUser(lines.requests()[1]).find("item beta"), std::string::npos);
 }
@@ -204,13 +216,13 @@ TEST_F(SchedulerTest, TransientErrorsRetryHonouringRetryAfter) {
 }
 
 TEST_F(SchedulerTest, InputsAreCheckedBeforeAnythingIsRecorded) {
-  team_.inputs.push_back({.name = "req"});
+  team_.inputs.push_back(Input("req"));
   team_.flow = {Task("one", "a", "${inputs.req}")};
   ScriptedClient client([](const ChatRequest&) { return Text("ok"); });
   RunOptions o;
   o.store = store_.get();
   o.clients["m"] = &client;
-  o.inputs["req"] = {.text = "bad \xFF byte"};
+  o.inputs["req"].text = "bad \xFF byte";
   auto report = RunTeam(team_, o);
   ASSERT_FALSE(report);
   EXPECT_NE(report.error().message().find("not valid UTF-8"), std::string::npos);

@@ -100,11 +100,14 @@ TEST(HttpTransport, SendsLargeBodiesWithoutWaitingFor100Continue) {
     return SimpleReply(200, "text/plain", std::to_string(r.body.size()));
   });
   HttpTransport transport;
-  auto start = std::chrono::steady_clock::now();
   Outcome o = Fetch(transport, Post(server.base_url() + "/", std::string(2 << 20, 'x')));
   ASSERT_TRUE(o.done.ok()) << o.done.ToString();
   EXPECT_EQ(o.body, std::to_string(2 << 20));
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(900));
+  // curl asks for "Expect: 100-continue" on large bodies unless told not to, and then stalls
+  // a second for servers that never answer it.
+  auto received = server.received();
+  ASSERT_EQ(received.size(), 1u);
+  EXPECT_EQ(received[0].headers.count("expect"), 0u);
 }
 
 TEST(HttpTransport, RefusedConnectionIsUnavailableAndNamesTheUrl) {
@@ -210,7 +213,6 @@ TEST(HttpTransport, TwoThousandConcurrentRequestsAllComplete) {
   int ok = 0;
   int failed = 0;
   std::string first_error;
-  auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < kRequests; ++i) {
     HttpRequest request = Post(server.base_url() + "/", std::to_string(i));
     request.timeout_ms = 20000;
@@ -231,12 +233,13 @@ TEST(HttpTransport, TwoThousandConcurrentRequestsAllComplete) {
     };
     transport.Submit(std::move(request));
   }
+  // Served one at a time, 2,000 replies of 100 ms would take 200 s: finishing within the
+  // wait proves they overlapped, without a timing assertion that a slow machine could break.
   std::unique_lock<std::mutex> lock(mu);
   ASSERT_TRUE(
-      cv.wait_for(lock, std::chrono::seconds(30), [&] { return ok + failed == kRequests; }));
+      cv.wait_for(lock, std::chrono::seconds(60), [&] { return ok + failed == kRequests; }));
   EXPECT_EQ(ok, kRequests) << first_error;
-  EXPECT_GT(server.max_in_flight(), kRequests / 2);  // they really ran concurrently
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  EXPECT_GT(server.max_in_flight(), 100);
   EXPECT_EQ(transport.active(), 0);
 }
 
