@@ -281,7 +281,12 @@ void ScanPersons(std::string_view text, const Lexicon& lex, const std::vector<Pi
     size_t last = i;
     for (size_t j = i + 1; j < tokens.size() && j <= i + 3 && adjacent(j); ++j) {
       const Token& u = tokens[j];
-      if (t.all_caps ? (u.all_caps && (sur(u) || !dict(u))) : (u.cap && name_like(u))) {
+      // A capitalised word right after a known first name, mid-sentence, is a surname even
+      // when it is also an ordinary word: "Jane Roe", "Tom Baker", "Anna Smith".
+      const bool after_first_name = j == i + 1 && first(t) && u.cap && !u.sentence_start &&
+                                    !In(kCalendar, u.folded);
+      if (t.all_caps ? (u.all_caps && (sur(u) || !dict(u)))
+                     : (u.cap && (name_like(u) || after_first_name))) {
         last = j;
       } else if (u.lower && In(kParticles, fold(tokens[j])) && adjacent(j + 1) &&
                  tokens[j + 1].cap && !dict(tokens[j + 1])) {

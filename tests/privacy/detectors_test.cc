@@ -141,3 +141,21 @@ TEST_F(Detect, NameInsideEmailIsOneEmail) {
 
 }  // namespace
 }  // namespace chorus
+
+namespace chorus {
+namespace {
+
+// Regression: a surname that is also a dictionary word ("roe") was left in clear text.
+TEST(NameScannerRegression, SurnameThatIsAnOrdinaryWordStaysWithItsFirstName) {
+  auto detector = PiiDetector::Make({});
+  ASSERT_TRUE(detector) << detector.error().ToString();
+  std::string text = "Contact Jane Roe at the office about Tom Baker's invoice.";
+  std::vector<std::string> found;
+  for (const PiiSpan& s : (*detector)->Detect(text)) {
+    if (s.type == EntityType::kPerson) found.push_back(text.substr(s.start, s.end - s.start));
+  }
+  EXPECT_EQ(found, (std::vector<std::string>{"Jane Roe", "Tom Baker"}));
+}
+
+}  // namespace
+}  // namespace chorus
