@@ -283,8 +283,8 @@ void ScanPersons(std::string_view text, const Lexicon& lex, const std::vector<Pi
       const Token& u = tokens[j];
       // A capitalised word right after a known first name, mid-sentence, is a surname even
       // when it is also an ordinary word: "Jane Roe", "Tom Baker", "Anna Smith".
-      const bool after_first_name = j == i + 1 && first(t) && u.cap && !u.sentence_start &&
-                                    !In(kCalendar, u.folded);
+      const bool after_first_name =
+          j == i + 1 && first(t) && u.cap && !u.sentence_start && !In(kCalendar, u.folded);
       if (t.all_caps ? (u.all_caps && (sur(u) || !dict(u)))
                      : (u.cap && (name_like(u) || after_first_name))) {
         last = j;
@@ -325,8 +325,8 @@ void ScanPersons(std::string_view text, const Lexicon& lex, const std::vector<Pi
     }
     if (!hit) continue;
     in_name[i] = true;
-    if (!out.empty() && out.back().type == EntityType::kPerson && in_name[i - 1] && adjacent(i) &&
-        out.back().end == tokens[i - 1].end) {
+    if (i > 0 && !out.empty() && out.back().type == EntityType::kPerson && in_name[i - 1] &&
+        adjacent(i) && out.back().end == tokens[i - 1].end) {
       out.back().end = t.end;  // "ANNA SCHMIDT" stays one span
     } else {
       out.push_back({t.start, t.end, EntityType::kPerson});

@@ -159,3 +159,22 @@ TEST(NameScannerRegression, SurnameThatIsAnOrdinaryWordStaysWithItsFirstName) {
 
 }  // namespace
 }  // namespace chorus
+
+namespace chorus {
+namespace {
+
+// Regression (found by AddressSanitizer): a repeated mention of a found name as the very first
+// word of the text read the token before it, which does not exist.
+TEST(NameScannerRegression, RepeatedNameAsTheFirstWordIsFoundSafely) {
+  auto detector = PiiDetector::Make({});
+  ASSERT_TRUE(detector) << detector.error().ToString();
+  std::string text = "Schmidt called twice. Later Anna Schmidt wrote again.";
+  std::vector<std::string> found;
+  for (const PiiSpan& s : (*detector)->Detect(text)) {
+    if (s.type == EntityType::kPerson) found.push_back(text.substr(s.start, s.end - s.start));
+  }
+  EXPECT_EQ(found, (std::vector<std::string>{"Schmidt", "Anna Schmidt"}));
+}
+
+}  // namespace
+}  // namespace chorus
