@@ -294,7 +294,8 @@ std::string Builder::Summary() const {
   std::string out;
   if (material_.context != nullptr) {
     for (size_t i : material_.context->Best({}, kNaturalItems, 900)) {
-      out += (out.empty() ? "" : " ") + Truncate(material_.context->sentence(i).text, 300);
+      if (!out.empty()) out += ' ';
+      out += Truncate(material_.context->sentence(i).text, 300);
     }
   }
   return out.empty() ? OneLine(material_.objective) : out;
