@@ -87,7 +87,8 @@ bool IsPhone(const NumberRun& r, size_t k, const RunContext& ctx) {
   }
   if (ctx.not_phone) return false;
   const bool keyword = ctx.phone_word;
-  // North American Numbering Plan: (NXX) NXX-XXXX, NXX-NXX-XXXX, 1-NXX-NXX-XXXX.
+  // North American Numbering Plan: area code and exchange each start with 2-9, then four
+  // digits: "(212) 555-0147", "212-555-0147", "1-212-555-0147".
   auto nanp = [&](size_t off) { return d[off] >= '2' && d[off + 3] >= '2'; };
   if (ndigits == 10 && k == 3 && r.groups[0] == 3 && r.groups[1] == 3 && r.groups[2] == 4) {
     if ((SameSeparators(seps) && seps[0] != '/') || r.parens) return nanp(0);

@@ -45,6 +45,15 @@ flow:
     from: [ research, draft, review ]
 )";
 
+// One agent, one plain-text task: enough to exercise the wire and the error paths.
+const char* kOneTask = R"(agents:
+  a: { role: "r", model: fast }
+flow:
+  - task: t
+    agent: a
+    brief: { objective: "o" }
+)";
+
 nlohmann::json ThreeAgentScript() {
   return {
       {"default", {{"reply", "default answer"}}},
@@ -187,13 +196,7 @@ TEST(CliRun, RateLimitIsRetriedAfterRetryAfterAndRecorded) {
   auto server = FakeLlmServer::Start({.script = script});
   ASSERT_TRUE(server) << server.error();
   Scratch dir;
-  std::string team = dir.Write("team.yaml", Team(OpenAiModel(*server), R"(agents:
-  a: { role: "r", model: fast }
-flow:
-  - task: t
-    agent: a
-    brief: { objective: "o" }
-)"));
+  std::string team = dir.Write("team.yaml", Team(OpenAiModel(*server), kOneTask));
   std::string store = dir.Path("s.db");
   auto run = Chorus({"run", team, "--json", "--store", store, "--seed", "7"});
   ASSERT_EQ(run.exit_code, 0) << run.stderr_text;
@@ -215,13 +218,7 @@ TEST(CliRun, PermanentErrorFailsFastWithTheServersMessage) {
   ASSERT_TRUE(server) << server.error();
   Scratch dir;
   std::string team =
-      dir.Write("team.yaml", Team(OpenAiModel(*server, ", api_key_env: TEST_KEY"), R"(agents:
-  a: { role: "r", model: fast }
-flow:
-  - task: t
-    agent: a
-    brief: { objective: "o" }
-)"));
+      dir.Write("team.yaml", Team(OpenAiModel(*server, ", api_key_env: TEST_KEY"), kOneTask));
   auto run = Chorus({"run", team, "--json"}, {{"TEST_KEY", "wrong-key"}});
   EXPECT_EQ(run.exit_code, 1);
   nlohmann::json out = JsonOut(run);
@@ -236,13 +233,7 @@ TEST(CliRun, ApiKeyNeverReachesTheStore) {
   ASSERT_TRUE(server) << server.error();
   Scratch dir;
   std::string team =
-      dir.Write("team.yaml", Team(OpenAiModel(*server, ", api_key_env: TEST_KEY"), R"(agents:
-  a: { role: "r", model: fast }
-flow:
-  - task: t
-    agent: a
-    brief: { objective: "o" }
-)"));
+      dir.Write("team.yaml", Team(OpenAiModel(*server, ", api_key_env: TEST_KEY"), kOneTask));
   std::string store = dir.Path("s.db");
   auto run = Chorus({"run", team, "--store", store}, {{"TEST_KEY", "sk-secret-123456"}});
   ASSERT_EQ(run.exit_code, 0) << run.stderr_text;
