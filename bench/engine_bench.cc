@@ -2,7 +2,15 @@
 // event log, with no HTTP. The model is an in-benchmark client that answers at once, so what
 // is measured is chorus's own work per step.
 //
-//   engine_bench [--steps 2000] [--fanout 10000] [--repeat 5] [--out FILE.json]
+// It also times `resume` of an interrupted run with ~100,000 recorded events (a fan-out of
+// 20,000 agents killed just before its end): reading the events, rebuilding the state and
+// finishing the run.
+//
+//   engine_bench [--steps 2000] [--fanout 10000] [--resume-agents 20000] [--repeat 5]
+//                [--out FILE.json]
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -72,22 +80,30 @@ chorus::Team FanoutTeam(int n) {
   return team;
 }
 
-// Runs `team`; with `instant`, the agents' model is the InstantModel instead of offline.
-double TimeRun(const chorus::Team& team, const std::string& store_path, bool instant) {
-  auto store = chorus::OpenSqliteStore(store_path);
+std::unique_ptr<chorus::Store> OpenStore(const std::string& path) {
+  auto store = chorus::OpenSqliteStore(path);
   if (!store) {
     std::fprintf(stderr, "%s\n", store.error().ToString().c_str());
     std::exit(1);
   }
-  chorus::RunOptions options;
-  options.store = store->get();
-  chorus::EndpointConfig config;
-  config.name = "offline";
-  config.model = "instant";
-  InstantModel model(config);
-  if (instant) options.clients["offline"] = &model;
+  return std::move(*store);
+}
+
+InstantModel& Instant() {
+  static InstantModel model([] {
+    chorus::EndpointConfig config;
+    config.name = "offline";
+    config.model = "instant";
+    return config;
+  }());
+  return model;
+}
+
+// Times `run` (a RunTeam or ResumeRun call) and checks that the run completed.
+template <typename Run>
+double TimeCompleted(Run&& run) {
   auto start = std::chrono::steady_clock::now();
-  auto report = chorus::RunTeam(team, std::move(options));
+  chorus::Result<chorus::RunReport> report = run();
   double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!report || report->status != chorus::RunStatus::kCompleted) {
     std::fprintf(stderr, "run failed: %s\n",
@@ -97,10 +113,53 @@ double TimeRun(const chorus::Team& team, const std::string& store_path, bool ins
   return s;
 }
 
+// Runs `team`; with `instant`, the agents' model is the InstantModel instead of offline.
+double TimeRun(const chorus::Team& team, const std::string& store_path, bool instant) {
+  auto store = OpenStore(store_path);
+  chorus::RunOptions options;
+  options.store = store.get();
+  if (instant) options.clients["offline"] = &Instant();
+  return TimeCompleted([&] { return chorus::RunTeam(team, std::move(options)); });
+}
+
+// Records a whole run of `team`, copies all but its last two events into a fresh store as a
+// killed process would leave them, and times ResumeRun on that copy. Returns {events, s}.
+std::pair<size_t, double> TimeResume(const chorus::Team& team, const std::string& dir) {
+  auto whole = OpenStore(dir + "/resume-whole.db");
+  chorus::RunOptions options;
+  options.store = whole.get();
+  options.clients["offline"] = &Instant();
+  auto report = chorus::RunTeam(team, std::move(options));
+  if (!report) std::exit(1);
+  auto run = whole->FindRun(report->run_id);
+  auto events = whole->LoadEvents(report->run_id);
+  if (!run || !events) std::exit(1);
+  events->resize(events->size() - 2);
+  std::string cut_path = dir + "/resume-cut.db";
+  std::filesystem::remove(cut_path);
+  auto cut = OpenStore(cut_path);
+  chorus::RunRecord interrupted = *run;
+  interrupted.status = chorus::RunStatus::kRunning;
+  pid_t child = fork();  // a pid that is certainly gone: a reaped child's
+  if (child == 0) _exit(0);
+  waitpid(child, nullptr, 0);
+  interrupted.pid = child;
+  if (!cut->CreateRun(interrupted).ok() || !cut->Append(*events).ok()) std::exit(1);
+  cut.reset();  // resume opens the store afresh, as `chorus resume` does
+
+  auto reopened = OpenStore(cut_path);
+  chorus::RunOptions resume;
+  resume.store = reopened.get();
+  resume.run_id = report->run_id;
+  resume.clients["offline"] = &Instant();
+  double s = TimeCompleted([&] { return chorus::ResumeRun(team, std::move(resume)); });
+  return {events->size(), s};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  int steps = 2000, fanout = 10000, repeat = 5;
+  int steps = 2000, fanout = 10000, resume_agents = 20000, repeat = 5;
   std::string out = std::string(CHORUS_SOURCE_DIR) + "/bench/results/engine.json";
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
@@ -108,6 +167,8 @@ int main(int argc, char** argv) {
       steps = std::stoi(v);
     else if (k == "--fanout")
       fanout = std::stoi(v);
+    else if (k == "--resume-agents")
+      resume_agents = std::stoi(v);
     else if (k == "--repeat")
       repeat = std::stoi(v);
     else if (k == "--out")
@@ -134,6 +195,19 @@ int main(int argc, char** argv) {
               {"fanout_us_per_agent_median", bench::Median(fan_us)},
               {"fanout_us_per_agent", fan_us}};
   }
+  std::vector<double> resume_s;
+  size_t resume_events = 0;
+  chorus::Team resumable = FanoutTeam(resume_agents);
+  for (int r = 0; r < repeat; ++r) {
+    auto [events, s] = TimeResume(resumable, dir);
+    resume_events = events;
+    resume_s.push_back(s);
+  }
+  std::printf("| resume a run of %zu recorded events | instant (engine only) | %.3f s |\n",
+              resume_events, bench::Median(resume_s));
+  j["resume"] = {{"recorded_events", resume_events},
+                 {"seconds_median", bench::Median(resume_s)},
+                 {"seconds", resume_s}};
   bench::WriteFile(out, j.dump(2) + "\n");
   std::printf("wrote %s\n", out.c_str());
   std::filesystem::remove_all(dir);

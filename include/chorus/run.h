@@ -81,6 +81,14 @@ struct RunReport {
 // run exists, failures of steps are reported in RunReport::status/error, not as an error.
 Result<RunReport> RunTeam(const Team& team, RunOptions options);
 
+// Continues the interrupted run `options.run_id` (an id or unique prefix) of `team` from
+// what `options.store` recorded: the recorded inputs and endpoints, finished steps kept with
+// their outputs, recorded answers reused and never requested again; a request that was sent
+// but not answered goes out again under its idempotency key. The report covers the whole
+// run. Fails when the run does not exist, has completed or failed, still runs in a live
+// process, or belongs to another team or an edited team file.
+Result<RunReport> ResumeRun(const Team& team, RunOptions options);
+
 // Rebuilds a run's report from its events.
 RunReport ReportFromEvents(const RunRecord& run, const std::vector<Event>& events);
 

@@ -45,6 +45,10 @@ struct RunRecord {
   int64_t pid = 0;  // the process that runs it; lets readers tell running from interrupted
 };
 
+// The run's status as readers should see it: a "running" run whose process is gone (killed,
+// crashed, machine restarted) was interrupted and can be resumed.
+RunStatus EffectiveRunStatus(const RunRecord& run);
+
 class Store {
  public:
   virtual ~Store() = default;

@@ -85,6 +85,9 @@ struct Step {
 struct Team {
   std::string name;
   std::string path;  // the team file, absolute; "" when built in code
+  // A hash of the team file's text ("" when built in code): a run can only be resumed with
+  // the team it started with.
+  std::string source_hash;
   std::vector<ModelSpec> models;
   std::vector<InputSpec> inputs;
   std::vector<AgentSpec> agents;

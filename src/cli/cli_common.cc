@@ -1,6 +1,5 @@
 #include "cli/cli_common.h"
 
-#include <signal.h>
 #include <sys/stat.h>
 
 #include <cstdio>
@@ -25,14 +24,6 @@ Result<std::unique_ptr<Store>> OpenStoreForReading(const std::string& path) {
                                 "examples/.chorus/chorus.db; pass --store PATH)"));
   }
   return OpenSqliteStore(path);
-}
-
-RunStatus EffectiveStatus(const RunRecord& run) {
-  if (run.status != RunStatus::kRunning) return run.status;
-  if (run.pid > 0 && kill(static_cast<pid_t>(run.pid), 0) != 0 && errno == ESRCH) {
-    return RunStatus::kInterrupted;
-  }
-  return run.status;
 }
 
 std::string FormatDuration(int64_t ms) {

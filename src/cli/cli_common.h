@@ -20,10 +20,6 @@ std::string DefaultStorePath(const std::string& team_path);
 // Opens an existing store for reading; says where runs usually are when there is none.
 Result<std::unique_ptr<Store>> OpenStoreForReading(const std::string& path);
 
-// The run's status as readers should see it: a "running" run whose process is gone was
-// interrupted.
-RunStatus EffectiveStatus(const RunRecord& run);
-
 std::string FormatDuration(int64_t ms);                        // "420 ms", "3.2 s", "2 min 5 s"
 std::string FormatCost(double usd);                            // "$0.0042"
 std::string FormatTime(int64_t epoch_ms);                      // "2026-11-24 03:40:01" (local time)

@@ -21,6 +21,8 @@ struct RunArgs {
   int transient_retries = 3;
 };
 int RunCommand(const RunArgs& args);
+// Continues an interrupted run; uses args.store, json, quiet, verbose and seed.
+int ResumeCommand(const RunArgs& args, const std::string& run_id);
 
 int LintCommand(const std::string& team_path, bool json);
 

@@ -12,7 +12,7 @@ nlohmann::json RunJson(const RunRecord& r) {
   return {{"run_id", r.run_id},
           {"team", r.team},
           {"team_path", r.team_path},
-          {"status", std::string(RunStatusName(EffectiveStatus(r)))},
+          {"status", std::string(RunStatusName(EffectiveRunStatus(r)))},
           {"started_ms", r.started_ms},
           {"finished_ms", r.finished_ms},
           {"input_tokens", r.input_tokens},
@@ -42,6 +42,12 @@ std::string Describe(const Event& e, const nlohmann::json& p, bool full) {
     }
     return out;
   }
+  if (k == "run.resumed") {
+    return "by process " + std::to_string(p.value("pid", 0)) + " (process " +
+           std::to_string(p.value("previous_pid", 0)) + " is gone); " +
+           std::to_string(p.value("recorded_events", 0)) + " recorded events kept, " +
+           std::to_string(p.value("recorded_answers", 0)) + " recorded answers reused";
+  }
   if (k == "step.started") {
     std::string kind = p.value("kind", "");
     if (kind == "map") {
@@ -66,6 +72,7 @@ std::string Describe(const Event& e, const nlohmann::json& p, bool full) {
     std::string s = "attempt " + std::to_string(p.value("attempt", 0)) + " → " +
                     p.value("endpoint", "") + " (" + p.value("model", "") + "), " +
                     std::to_string(messages.size()) + " messages, " + FormatBytes(bytes);
+    if (p.value("resent", false)) s += ", sent again after a resume (same idempotency key)";
     if (full) {
       for (const auto& m : messages) {
         s += "\n        [" + m.value("role", "") + "] " + m.value("content", "");
@@ -125,12 +132,22 @@ int RunsCommand(const InspectArgs& args) {
   }
   std::printf("%-26s  %-20s  %-11s  %-19s  %10s  %10s\n", "RUN", "TEAM", "STATUS", "STARTED",
               "TOKENS", "COST");
+  std::string interrupted;
   for (const RunRecord& r : *runs) {
+    if (EffectiveRunStatus(r) == RunStatus::kInterrupted && interrupted.empty()) {
+      interrupted = r.run_id;
+    }
     std::printf(
         "%-26s  %-20s  %-11s  %-19s  %10lld  %10s\n", r.run_id.c_str(),
-        Truncate(r.team, 20).c_str(), std::string(RunStatusName(EffectiveStatus(r))).c_str(),
+        Truncate(r.team, 20).c_str(), std::string(RunStatusName(EffectiveRunStatus(r))).c_str(),
         FormatTime(r.started_ms).c_str(), static_cast<long long>(r.input_tokens + r.output_tokens),
         FormatCost(r.cost_usd).c_str());
+  }
+  if (!interrupted.empty()) {
+    std::printf(
+        "\ninterrupted runs keep every recorded step; continue one with: chorus resume %s "
+        "--store %s\n",
+        interrupted.c_str(), path.c_str());
   }
   return kExitOk;
 }
@@ -147,7 +164,7 @@ int ShowCommand(const InspectArgs& args) {
     std::fprintf(stderr, "chorus: %s\n", run.error().message().c_str());
     return kExitUsage;
   }
-  run->status = EffectiveStatus(*run);
+  run->status = EffectiveRunStatus(*run);
   Result<std::vector<Event>> events = (*store)->LoadEvents(run->run_id);
   if (!events) {
     std::fprintf(stderr, "chorus: %s\n", events.error().message().c_str());
@@ -187,7 +204,10 @@ int ShowCommand(const InspectArgs& args) {
                 who.c_str(), Describe(e, payload, args.full).c_str());
   }
   if (run->status == RunStatus::kInterrupted) {
-    std::printf("\nthis run was interrupted (its process is gone); its events above are intact\n");
+    std::printf(
+        "\nthis run was interrupted (its process is gone); its events above are intact\n"
+        "continue it with: chorus resume %s --store %s\n",
+        run->run_id.c_str(), path.c_str());
   }
   return kExitOk;
 }

@@ -35,6 +35,17 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   run_cmd->add_option("--seed", run.seed, "Seed for retry jitter (reproducible runs)");
 
+  RunArgs resume;
+  std::string resume_run;
+  CLI::App* resume_cmd =
+      app.add_subcommand("resume", "Continue an interrupted run from what its store recorded");
+  resume_cmd->add_option("run", resume_run, "Run id (or a unique prefix)")->required();
+  resume_cmd->add_option("--store", resume.store, "SQLite store (default: ./.chorus/chorus.db)");
+  resume_cmd->add_flag("--json", resume.json, "Print one JSON object with the result at the end");
+  resume_cmd->add_flag("-q,--quiet", resume.quiet, "No progress on standard error");
+  resume_cmd->add_flag("-v,--verbose", resume.verbose, "A progress line for every map item");
+  resume_cmd->add_option("--seed", resume.seed, "Seed for retry jitter");
+
   std::string lint_path;
   bool lint_json = false;
   CLI::App* lint_cmd = app.add_subcommand("lint", "Check a team file without running it");
@@ -66,6 +77,7 @@ int main(int argc, char** argv) {
     return code == 0 ? kExitOk : kExitUsage;
   }
   if (*run_cmd) return RunCommand(run);
+  if (*resume_cmd) return ResumeCommand(resume, resume_run);
   if (*lint_cmd) return LintCommand(lint_path, lint_json);
   if (*runs_cmd) return RunsCommand(runs);
   if (*show_cmd) return ShowCommand(show);

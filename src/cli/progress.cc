@@ -51,6 +51,12 @@ void ProgressPrinter::OnEvent(const Event& e, const nlohmann::json& p) {
         std::fprintf(out_, "chorus: note: %s\n", notice.get<std::string>().c_str());
       }
     }
+  } else if (kind == "run.resumed") {
+    std::fprintf(out_,
+                 "chorus: run %s resumed: %lld recorded events kept, %lld recorded answers "
+                 "reused\n",
+                 e.run_id.c_str(), p.value("recorded_events", 0LL),
+                 p.value("recorded_answers", 0LL));
   } else if (kind == "step.started") {
     started_ms_[e.step] = e.ts_ms;
     if (p.value("kind", "") == "map") {

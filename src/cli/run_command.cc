@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <iterator>
 #include <sstream>
@@ -95,6 +96,39 @@ void PrintSummary(const RunReport& r) {
   }
 }
 
+// Runs (or resumes) with live progress on stderr, then prints the report: what `run` and
+// `resume` share.
+int Drive(const RunArgs& args, const std::string& store_path, RunOptions options,
+          const std::function<Result<RunReport>(RunOptions)>& execute) {
+  ProgressPrinter progress(stderr, args.verbose);
+  options.on_event = [&](const Event& e, const nlohmann::json& payload) {
+    if ((e.kind == "run.started" || e.kind == "run.resumed") && args.quiet) {
+      // The run id is always announced, even when progress is not.
+      std::fprintf(stderr, "chorus: run %s %s\n", e.run_id.c_str(),
+                   e.kind == "run.started" ? "started" : "resumed");
+    }
+    if (!args.quiet) progress.OnEvent(e, payload);
+  };
+  Result<RunReport> report = execute(std::move(options));
+  if (!report) {
+    std::fprintf(stderr, "chorus: %s\n", report.error().message().c_str());
+    return kExitUsage;
+  }
+  if (args.json) {
+    std::string out =
+        ReportToJson(*report).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    std::printf("%s\n", out.c_str());
+  } else {
+    PrintSummary(*report);
+  }
+  if (!args.quiet) {
+    std::fprintf(stderr, "chorus: run %s %s; details: chorus show %s --store %s\n",
+                 report->run_id.c_str(), std::string(RunStatusName(report->status)).c_str(),
+                 report->run_id.c_str(), store_path.c_str());
+  }
+  return report->status == RunStatus::kCompleted ? kExitOk : kExitRunFailed;
+}
+
 }  // namespace
 
 int RunCommand(const RunArgs& args) {
@@ -119,7 +153,6 @@ int RunCommand(const RunArgs& args) {
     return kExitUsage;
   }
 
-  ProgressPrinter progress(stderr, args.verbose);
   RunOptions options;
   options.store = store->get();
   options.inputs = std::move(*inputs);
@@ -128,32 +161,41 @@ int RunCommand(const RunArgs& args) {
   options.max_input_bytes = static_cast<size_t>(args.max_input_mb * 1024 * 1024);
   options.seed = args.seed;
   options.transient_retries = args.transient_retries;
-  options.on_event = [&](const Event& e, const nlohmann::json& payload) {
-    if (e.kind == "run.started" && args.quiet) {
-      // The run id is always announced, even when progress is not.
-      std::fprintf(stderr, "chorus: run %s started\n", e.run_id.c_str());
-    }
-    if (!args.quiet) progress.OnEvent(e, payload);
-  };
+  return Drive(args, store_path, std::move(options),
+               [&](RunOptions o) { return RunTeam(*team, std::move(o)); });
+}
 
-  Result<RunReport> report = RunTeam(*team, std::move(options));
-  if (!report) {
-    std::fprintf(stderr, "chorus: %s\n", report.error().message().c_str());
+int ResumeCommand(const RunArgs& args, const std::string& run_id) {
+  std::string store_path = args.store.empty() ? DefaultStorePath("") : args.store;
+  Result<std::unique_ptr<Store>> store = OpenStoreForReading(store_path);
+  if (!store) {
+    std::fprintf(stderr, "chorus: %s\n", store.error().message().c_str());
     return kExitUsage;
   }
-  if (args.json) {
-    std::string out =
-        ReportToJson(*report).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    std::printf("%s\n", out.c_str());
-  } else {
-    PrintSummary(*report);
+  Result<RunRecord> run = (*store)->FindRun(run_id);
+  if (!run) {
+    std::fprintf(stderr, "chorus: %s\n", run.error().message().c_str());
+    return kExitUsage;
   }
-  if (!args.quiet) {
-    std::fprintf(stderr, "chorus: run %s %s; details: chorus show %s --store %s\n",
-                 report->run_id.c_str(), std::string(RunStatusName(report->status)).c_str(),
-                 report->run_id.c_str(), store_path.c_str());
+  if (run->team_path.empty()) {
+    std::fprintf(stderr,
+                 "chorus: run %s ran a team built in code; resume it from that program "
+                 "(chorus::ResumeRun)\n",
+                 run->run_id.c_str());
+    return kExitUsage;
   }
-  return report->status == RunStatus::kCompleted ? kExitOk : kExitRunFailed;
+  Result<Team> team = LoadTeamFile(run->team_path);
+  if (!team) {
+    std::fprintf(stderr, "chorus: cannot load the team of run %s: %s\n", run->run_id.c_str(),
+                 team.error().message().c_str());
+    return kExitUsage;
+  }
+  RunOptions options;
+  options.store = store->get();
+  options.run_id = run->run_id;
+  options.seed = args.seed;
+  return Drive(args, store_path, std::move(options),
+               [&](RunOptions o) { return ResumeRun(*team, std::move(o)); });
 }
 
 int LintCommand(const std::string& team_path, bool json) {

@@ -8,6 +8,7 @@
 #include "core/ids.h"
 #include "core/utf8.h"
 #include "flow/event_log.h"
+#include "flow/journal.h"
 #include "flow/report_folder.h"
 #include "flow/scheduler.h"
 
@@ -79,8 +80,11 @@ struct Clients {
   nlohmann::json described = nlohmann::json::object();
 };
 
+// `recorded`: the run.started "models" of a run being resumed, so that it continues on the
+// endpoints it started with (same base URLs, same offline substitutions); null for a new run.
 Result<Clients> MakeClients(const Team& team, const RunOptions& options,
-                            const std::shared_ptr<HttpTransport>& transport) {
+                            const std::shared_ptr<HttpTransport>& transport,
+                            const nlohmann::json* recorded) {
   Clients clients;
   std::vector<ModelSpec> models = team.models;
   // `offline` exists in every team without being declared (FindModel knows it; the list not).
@@ -97,7 +101,16 @@ Result<Clients> MakeClients(const Team& team, const RunOptions& options,
     }
     EndpointConfig config = spec.endpoint;
     bool substitute = false;
-    if (config.provider != Provider::kOffline) {
+    const nlohmann::json* was = nullptr;
+    if (recorded && recorded->contains(config.name)) was = &(*recorded)[config.name];
+    if (was && config.provider != Provider::kOffline) {
+      config.base_url = was->value("base_url", config.base_url);
+      substitute = was->value("offline_substitute", false);
+      if (substitute) {
+        clients.notices.push_back("model '" + config.name +
+                                  "' runs on offline, as when the run started");
+      }
+    } else if (config.provider != Provider::kOffline) {
       if (options.offline) {
         substitute = true;
         clients.notices.push_back("model '" + config.name + "' runs on offline (--offline)");
@@ -133,67 +146,33 @@ Result<Clients> MakeClients(const Team& team, const RunOptions& options,
   return clients;
 }
 
-}  // namespace
-
-Result<RunReport> RunTeam(const Team& team, RunOptions options) {
-  if (options.store == nullptr) return Err(Status::InvalidArgument("RunTeam needs a store"));
-  if (std::vector<Diagnostic> problems = CheckTeam(team); !problems.empty()) {
-    std::string message;
-    for (const Diagnostic& d : problems) message += (message.empty() ? "" : "\n") + d.ToString();
-    return Err(Status::InvalidArgument(message));
-  }
-  Result<std::map<std::string, std::string>> inputs = ResolveInputs(team, options);
-  if (!inputs) return Err(inputs.error());
-
-  const Clock* clock = options.clock ? options.clock : &SystemClock();
-  std::shared_ptr<HttpTransport> transport = options.transport;
-  bool uses_http = false;
-  for (const ModelSpec& m : team.models) {
-    uses_http |= m.endpoint.provider != Provider::kOffline && !options.offline;
-  }
-  if (!transport && uses_http) transport = MakeHttpTransport();
-  Result<Clients> clients = MakeClients(team, options, transport);
-  if (!clients) return Err(clients.error());
-  if (options.on_notice) {
-    for (const std::string& n : clients->notices) options.on_notice(n);
-  }
-
-  RunRecord record;
-  record.run_id = options.run_id.empty() ? NewRunId(clock->NowMs()) : options.run_id;
-  record.team = team.name;
-  record.team_path = team.path;
-  record.status = RunStatus::kRunning;
-  record.started_ms = clock->NowMs();
-  record.pid = getpid();
-  if (Status s = options.store->CreateRun(record); !s.ok()) return Err(s);
-
+// What a new and a resumed run share once the run record exists: the scheduler, the run's
+// last event and its totals. `past` holds the events recorded before a resume (folded into
+// the report first, so it covers the whole run); `opening` is run.started or run.resumed.
+RunReport Execute(const Team& team, const RunOptions& options, const Clock* clock, RunRecord record,
+                  std::map<std::string, std::string> inputs, const Clients& clients,
+                  const std::vector<Event>& past, const RunJournal* journal,
+                  const std::string& opening, nlohmann::json opening_payload) {
   RunReport report;
   report.run_id = record.run_id;
   report.team = team.name;
   ReportFolder folder(&report);
-  EventLog log(record.run_id, options.store, clock, &folder, options.on_event);
-
-  nlohmann::json input_json = nlohmann::json::object();
-  for (const auto& [name, text] : *inputs) {
-    auto given = options.inputs.find(name);
-    input_json[name] = {{"text", text},
-                        {"source", given == options.inputs.end() ? "" : given->second.source}};
+  for (const Event& e : past) {
+    auto payload = nlohmann::json::parse(e.payload, nullptr, false);
+    if (!payload.is_discarded()) folder.Apply(e.kind, e.step, e.agent, e.ts_ms, payload);
   }
-  log.Add("run.started", "", "",
-          {{"team", team.name},
-           {"team_path", team.path},
-           {"inputs", std::move(input_json)},
-           {"models", clients->described},
-           {"notices", clients->notices}});
+  EventLog log(record.run_id, options.store, clock, &folder, options.on_event);
+  log.Add(opening, "", "", std::move(opening_payload));
 
   SchedulerConfig config;
   config.team = &team;
   config.run_id = record.run_id;
-  config.inputs = std::move(*inputs);
-  config.clients = clients->by_model;
+  config.inputs = std::move(inputs);
+  config.clients = clients.by_model;
   config.transient_retries = options.transient_retries;
   config.seed = options.seed ? options.seed : std::random_device{}();
   config.clock = clock;
+  config.journal = journal;
   Scheduler scheduler(std::move(config), &log);
   RunStatus status = scheduler.Run();
 
@@ -217,6 +196,131 @@ Result<RunReport> RunTeam(const Team& team, RunOptions options) {
   }
   if (!updated.ok() && report.error.empty()) report.error = updated.ToString();
   return report;
+}
+
+std::shared_ptr<HttpTransport> TransportFor(const Team& team, const RunOptions& options) {
+  if (options.transport) return options.transport;
+  for (const ModelSpec& m : team.models) {
+    if (m.endpoint.provider == Provider::kOffline || options.offline) continue;
+    if (!options.clients.count(m.endpoint.name)) return MakeHttpTransport();
+  }
+  return nullptr;
+}
+
+Status CheckWholeTeam(const Team& team) {
+  std::vector<Diagnostic> problems = CheckTeam(team);
+  if (problems.empty()) return Status::Ok();
+  std::string message;
+  for (const Diagnostic& d : problems) message += (message.empty() ? "" : "\n") + d.ToString();
+  return Status::InvalidArgument(message);
+}
+
+}  // namespace
+
+Result<RunReport> RunTeam(const Team& team, RunOptions options) {
+  if (options.store == nullptr) return Err(Status::InvalidArgument("RunTeam needs a store"));
+  if (Status s = CheckWholeTeam(team); !s.ok()) return Err(s);
+  Result<std::map<std::string, std::string>> inputs = ResolveInputs(team, options);
+  if (!inputs) return Err(inputs.error());
+
+  const Clock* clock = options.clock ? options.clock : &SystemClock();
+  Result<Clients> clients = MakeClients(team, options, TransportFor(team, options), nullptr);
+  if (!clients) return Err(clients.error());
+  if (options.on_notice) {
+    for (const std::string& n : clients->notices) options.on_notice(n);
+  }
+
+  RunRecord record;
+  record.run_id = options.run_id.empty() ? NewRunId(clock->NowMs()) : options.run_id;
+  record.team = team.name;
+  record.team_path = team.path;
+  record.status = RunStatus::kRunning;
+  record.started_ms = clock->NowMs();
+  record.pid = getpid();
+  if (Status s = options.store->CreateRun(record); !s.ok()) return Err(s);
+
+  nlohmann::json input_json = nlohmann::json::object();
+  for (const auto& [name, text] : *inputs) {
+    auto given = options.inputs.find(name);
+    input_json[name] = {{"text", text},
+                        {"source", given == options.inputs.end() ? "" : given->second.source}};
+  }
+  nlohmann::json started = {{"team", team.name},
+                            {"team_path", team.path},
+                            {"team_hash", team.source_hash},
+                            {"inputs", std::move(input_json)},
+                            {"models", clients->described},
+                            {"options", {{"transient_retries", options.transient_retries}}},
+                            {"notices", clients->notices}};
+  return Execute(team, options, clock, std::move(record), std::move(*inputs), *clients, {}, nullptr,
+                 "run.started", std::move(started));
+}
+
+Result<RunReport> ResumeRun(const Team& team, RunOptions options) {
+  if (options.store == nullptr) return Err(Status::InvalidArgument("ResumeRun needs a store"));
+  if (options.run_id.empty()) return Err(Status::InvalidArgument("ResumeRun needs a run id"));
+  Result<RunRecord> found = options.store->FindRun(options.run_id);
+  if (!found) return Err(found.error());
+  RunRecord record = std::move(*found);
+  const std::string& id = record.run_id;
+  RunStatus status = EffectiveRunStatus(record);
+  if (status == RunStatus::kRunning && record.pid != getpid()) {
+    return Err(Status::FailedPrecondition("run " + id + " is still running (process " +
+                                          std::to_string(record.pid) +
+                                          "); only an interrupted run can be resumed"));
+  }
+  if (status == RunStatus::kCompleted || status == RunStatus::kFailed) {
+    return Err(Status::FailedPrecondition("run " + id + " has " +
+                                          std::string(RunStatusName(status)) +
+                                          "; only an interrupted run can be resumed"));
+  }
+  if (record.team != team.name) {
+    return Err(Status::FailedPrecondition("run " + id + " is a run of team '" + record.team +
+                                          "', not of '" + team.name + "'"));
+  }
+  if (Status s = CheckWholeTeam(team); !s.ok()) return Err(s);
+
+  Result<std::vector<Event>> past = options.store->LoadEvents(id);
+  if (!past) return Err(past.error());
+  RunJournal journal = RunJournal::FromEvents(*past);
+  const nlohmann::json& started = journal.started();
+  if (!started.is_object()) {
+    return Err(Status::DataLoss("run " + id + " has no readable run.started event"));
+  }
+  std::string hash = started.value("team_hash", "");
+  if (!hash.empty() && hash != team.source_hash) {
+    return Err(Status::FailedPrecondition(
+        "the team file " + (team.path.empty() ? team.name : team.path) + " changed since run " +
+        id + " started; resume needs the team it started with"));
+  }
+
+  // The inputs are the recorded ones: a resumed run must see exactly what its steps saw.
+  std::map<std::string, std::string> inputs;
+  const nlohmann::json recorded_inputs = started.value("inputs", nlohmann::json::object());
+  for (const auto& [name, value] : recorded_inputs.items()) {
+    inputs[name] = value.value("text", "");
+  }
+  options.transient_retries = started.value("options", nlohmann::json::object())
+                                  .value("transient_retries", options.transient_retries);
+  const Clock* clock = options.clock ? options.clock : &SystemClock();
+  nlohmann::json models = started.value("models", nlohmann::json::object());
+  Result<Clients> clients = MakeClients(team, options, TransportFor(team, options), &models);
+  if (!clients) return Err(clients.error());
+  if (options.on_notice) {
+    for (const std::string& n : clients->notices) options.on_notice(n);
+  }
+
+  int64_t previous_pid = record.pid;
+  record.status = RunStatus::kRunning;
+  record.pid = getpid();
+  record.finished_ms = 0;
+  if (Status s = options.store->UpdateRun(record); !s.ok()) return Err(s);
+  nlohmann::json resumed = {{"pid", record.pid},
+                            {"previous_pid", previous_pid},
+                            {"recorded_events", journal.event_count()},
+                            {"recorded_answers", journal.answered_keys().size()}};
+  return Execute(team, options, clock, std::move(record), std::move(inputs), *clients, *past,
+                 &journal, "run.resumed", std::move(resumed));
 }
 
 }  // namespace chorus

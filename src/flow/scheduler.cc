@@ -114,11 +114,14 @@ void Scheduler::AddStepRun(const Step& step) {
     }
   }
   run.cap = std::max(1, step.concurrency);
-  log_->Add("step.started", step.id, "",
-            {{"kind", "map"},
-             {"items", items.size()},
-             {"concurrency", run.cap},
-             {"agents", step.agents}});
+  const UnitRecord* past = Recorded(step.id);
+  if (past == nullptr || !past->started) {
+    log_->Add("step.started", step.id, "",
+              {{"kind", "map"},
+               {"items", items.size()},
+               {"concurrency", run.cap},
+               {"agents", step.agents}});
+  }
   if (failure.empty() && items.empty()) failure = "map '" + step.id + "' has no items to run over";
   for (size_t i = 0; i < items.size(); ++i) {
     add_unit(ItemPath(step.id, static_cast<int>(i)), static_cast<int>(i), items[i],
@@ -157,18 +160,52 @@ void Scheduler::LaunchReady() {
 
 void Scheduler::Launch(size_t index) {
   Unit& unit = units_[index];
-  nlohmann::json started = {
-      {"kind", unit.item_index >= 0 ? "map-item" : std::string(StepKindName(unit.step->kind))}};
-  if (unit.item_index >= 0) started["item"] = unit.item;
-  log_->Add("step.started", unit.path, unit.agent, std::move(started));
+  const UnitRecord* past = Recorded(unit.path);
+  if (past && ReplayRecorded(index, *past)) return;
+  if (past == nullptr || !past->started) {
+    nlohmann::json started = {
+        {"kind", unit.item_index >= 0 ? "map-item" : std::string(StepKindName(unit.step->kind))}};
+    if (unit.item_index >= 0) started["item"] = unit.item;
+    log_->Add("step.started", unit.path, unit.agent, std::move(started));
+  }
   Result<DelegationBrief> brief = BuildBrief(unit);
   if (!brief) {
     FailUnit(index, "cannot build the brief: " + brief.error().message());
     return;
   }
   unit.brief = std::move(*brief);
-  log_->Add("brief.dispatched", unit.path, unit.agent, unit.brief.ToJson());
+  if (past == nullptr || !past->dispatched) {
+    log_->Add("brief.dispatched", unit.path, unit.agent, unit.brief.ToJson());
+  }
+  if (past && past->undecided_answer) {
+    HandleAnswer(index, *past->undecided_answer, /*recorded=*/true);
+    return;
+  }
   SendRequest(index);
+}
+
+const UnitRecord* Scheduler::Recorded(const std::string& path) const {
+  return config_.journal ? config_.journal->Find(path) : nullptr;
+}
+
+bool Scheduler::ReplayRecorded(size_t index, const UnitRecord& past) {
+  if (past.completed) {
+    CompleteUnit(index, *past.completed, /*record=*/false);
+    return true;
+  }
+  if (past.failed) {
+    FailUnit(index, *past.failed, /*record=*/false);
+    return true;
+  }
+  // Started but unfinished: continue from the attempt the record reached. The brief is built
+  // again from the same recorded outputs, so it is the one that was dispatched.
+  Unit& unit = units_[index];
+  unit.requests = past.requests;
+  unit.rejections = past.rejections;
+  unit.transient_failures = past.transient_failures;
+  unit.feedback = past.feedback;
+  unit.resend = past.awaiting_answer && past.requests > 0;
+  return false;
 }
 
 void Scheduler::SendRequest(size_t index) {
@@ -176,7 +213,10 @@ void Scheduler::SendRequest(size_t index) {
   const AgentSpec* agent = config_.team->FindAgent(unit.agent);
   ModelClient* client = config_.clients.at(agent->model);
   unit.state = UnitState::kInFlight;
-  ++unit.requests;
+  // A request the record shows as sent but unanswered goes out again under the same key, so
+  // a server that honours idempotency keys can answer it from its own record.
+  bool resent = std::exchange(unit.resend, false);
+  if (!resent) ++unit.requests;
   ++in_flight_;
 
   ChatRequest request;
@@ -188,12 +228,13 @@ void Scheduler::SendRequest(size_t index) {
   // Only the offline model answers from the structured brief; HTTP clients send messages.
   if (endpoint.provider == Provider::kOffline) request.brief = unit.brief.ToJson();
 
-  log_->Add("llm.request", unit.path, unit.agent,
-            {{"attempt", unit.requests},
-             {"key", request.idempotency_key},
-             {"endpoint", endpoint.name},
-             {"model", endpoint.model},
-             {"messages", MessagesJson(request.messages)}});
+  nlohmann::json payload = {{"attempt", unit.requests},
+                            {"key", request.idempotency_key},
+                            {"endpoint", endpoint.name},
+                            {"model", endpoint.model},
+                            {"messages", MessagesJson(request.messages)}};
+  if (resent) payload["resent"] = true;
+  log_->Add("llm.request", unit.path, unit.agent, std::move(payload));
   to_send_.emplace_back(index, std::move(request));
 }
 
@@ -241,7 +282,7 @@ void Scheduler::Handle(Completion c) {
   }
 }
 
-void Scheduler::HandleAnswer(size_t index, const ChatResponse& response) {
+void Scheduler::HandleAnswer(size_t index, const ChatResponse& response, bool recorded) {
   Unit& unit = units_[index];
   std::string text = response.text;
   nlohmann::json payload = {{"attempt", unit.requests},
@@ -255,7 +296,7 @@ void Scheduler::HandleAnswer(size_t index, const ChatResponse& response) {
     text = SanitizeUtf8(text);
   }
   payload["text"] = text;
-  log_->Add("llm.response", unit.path, unit.agent, std::move(payload));
+  if (!recorded) log_->Add("llm.response", unit.path, unit.agent, std::move(payload));
 
   Result<AcceptedOutput> accepted = CheckOutput(unit.brief.output, text);
   if (accepted) {
@@ -314,12 +355,14 @@ int64_t Scheduler::BackoffUs(const Unit& unit, const ModelError& error) {
   return jitter(rng_);
 }
 
-void Scheduler::CompleteUnit(size_t index, StepOutput output) {
+void Scheduler::CompleteUnit(size_t index, StepOutput output, bool record) {
   Unit& unit = units_[index];
   unit.state = UnitState::kDone;
-  nlohmann::json payload = {{"output", output.text}, {"attempts", unit.requests}};
-  if (!output.json.is_null()) payload["json"] = output.json;
-  log_->Add("step.completed", unit.path, unit.agent, std::move(payload));
+  if (record) {
+    nlohmann::json payload = {{"output", output.text}, {"attempts", unit.requests}};
+    if (!output.json.is_null()) payload["json"] = output.json;
+    log_->Add("step.completed", unit.path, unit.agent, std::move(payload));
+  }
   unit.output = std::move(output);
   unit.brief = DelegationBrief();  // the record keeps it; memory need not
   unit.feedback.clear();
@@ -343,18 +386,20 @@ void Scheduler::FinishStepRunIfDone(StepRun& run) {
     items.push_back(units_[u].output);
   }
   StepOutput combined = CombineMapOutputs(labels, items);
-  log_->Add("step.completed", step.id, "",
-            {{"output", combined.text}, {"json", combined.json}, {"items", items.size()}});
+  if (const UnitRecord* past = Recorded(step.id); past == nullptr || !past->completed) {
+    log_->Add("step.completed", step.id, "",
+              {{"output", combined.text}, {"json", combined.json}, {"items", items.size()}});
+  }
   outputs_[step.id] = std::move(combined);
 }
 
-void Scheduler::FailUnit(size_t index, const std::string& why) {
+void Scheduler::FailUnit(size_t index, const std::string& why, bool record) {
   Unit& unit = units_[index];
   unit.state = UnitState::kFailed;
-  log_->Add("step.failed", unit.path, unit.agent, {{"error", why}});
+  if (record) log_->Add("step.failed", unit.path, unit.agent, {{"error", why}});
   StepRun& run = step_runs_[unit.step_run];
   --run.in_flight;
-  if (!run.failed && unit.item_index >= 0) {
+  if (record && !run.failed && unit.item_index >= 0) {
     log_->Add("step.failed", run.step->id, "",
               {{"error", "item " + std::to_string(unit.item_index) + " failed: " + why}});
   }

@@ -20,6 +20,7 @@
 #include "chorus/team.h"
 #include "flow/completion_queue.h"
 #include "flow/event_log.h"
+#include "flow/journal.h"
 #include "flow/step_output.h"
 
 namespace chorus {
@@ -32,6 +33,9 @@ struct SchedulerConfig {
   int transient_retries = 3;
   uint64_t seed = 1;
   const Clock* clock = nullptr;
+  // Set when resuming: finished steps keep their recorded outputs, recorded answers are
+  // reused, and only what the record lacks is asked for again.
+  const RunJournal* journal = nullptr;
 };
 
 class Scheduler {
@@ -57,6 +61,7 @@ class Scheduler {
     int requests = 0;            // attempt number of the latest request
     int rejections = 0;          // answers that missed the expected output
     int transient_failures = 0;  // timeouts, 429, 5xx
+    bool resend = false;         // resuming: send the latest attempt again under its key
     std::vector<std::string> feedback;
     DelegationBrief brief;
     StepOutput output;
@@ -85,10 +90,15 @@ class Scheduler {
   void Launch(size_t unit);
   void SendRequest(size_t unit);
   void Handle(Completion c);
-  void HandleAnswer(size_t unit, const ChatResponse& response);
+  // `recorded`: the answer is already in the store (a resumed run deciding about it).
+  void HandleAnswer(size_t unit, const ChatResponse& response, bool recorded = false);
   void HandleError(size_t unit, const ModelError& error);
-  void CompleteUnit(size_t unit, StepOutput output);
-  void FailUnit(size_t unit, const std::string& why);
+  // `record` is false when the outcome is already in the store (a resumed run replaying it).
+  void CompleteUnit(size_t unit, StepOutput output, bool record = true);
+  void FailUnit(size_t unit, const std::string& why, bool record = true);
+  // Resuming: settles a unit from its record, or restores its counters; true if settled.
+  bool ReplayRecorded(size_t unit, const UnitRecord& past);
+  const UnitRecord* Recorded(const std::string& path) const;
   void FinishStepRunIfDone(StepRun& run);
   bool StageSettled() const;
   bool Commit();  // flushes the log and sends what it allowed; false if the store failed

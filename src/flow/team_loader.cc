@@ -11,6 +11,7 @@
 #include <limits>
 #include <sstream>
 
+#include "core/hash.h"
 #include "core/utf8.h"
 #include "flow/suggest.h"
 
@@ -423,12 +424,20 @@ std::optional<AgentSpec> TeamParser::ParseAgent(const YamlEntry& entry) {
   return agent;
 }
 
+std::string SourceHash(std::string_view text) {
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(Fnv1a64(text)));
+  return hex;
+}
+
 }  // namespace
 
 Result<Team> ParseTeam(const std::string& yaml_text, const std::string& file_name) {
   std::error_code ec;
   fs::path base_dir = fs::absolute(fs::path(file_name).parent_path(), ec);
-  return TeamParser(file_name, base_dir).Parse(yaml_text);
+  Result<Team> team = TeamParser(file_name, base_dir).Parse(yaml_text);
+  if (team) team->source_hash = SourceHash(yaml_text);
+  return team;
 }
 
 Result<Team> LoadTeamFile(const std::string& path) {
@@ -448,8 +457,12 @@ Result<Team> LoadTeamFile(const std::string& path) {
   if (!in) {
     return Err(Status::InvalidArgument("team file '" + path + "' exists but cannot be read"));
   }
-  Result<Team> team = TeamParser(path, absolute.parent_path()).Parse(buffer.str());
-  if (team) team->path = absolute.string();
+  const std::string text = std::move(buffer).str();
+  Result<Team> team = TeamParser(path, absolute.parent_path()).Parse(text);
+  if (team) {
+    team->path = absolute.string();
+    team->source_hash = SourceHash(text);
+  }
   return team;
 }
 

@@ -5,20 +5,13 @@
 #include <cmath>
 #include <utility>
 
+#include "core/hash.h"
+
 namespace chorus::offline {
 namespace {
 
 // Sentences longer than this are shown cut; the byte budgets of Best() count them so.
 constexpr size_t kShownSentenceBytes = 300;
-
-constexpr uint64_t Fnv1a(std::string_view s) {
-  uint64_t h = 14695981039346656037ull;
-  for (char c : s) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 1099511628211ull;
-  }
-  return h;
-}
 
 constexpr std::array<std::string_view, 120> kStopWords = {
     "the",    "and",    "for",     "are",     "but",   "not",   "you",     "all",     "any",
@@ -39,7 +32,7 @@ constexpr std::array<std::string_view, 120> kStopWords = {
 
 constexpr auto kStopHashes = [] {
   std::array<uint64_t, kStopWords.size()> hashes{};
-  for (size_t i = 0; i < kStopWords.size(); ++i) hashes[i] = Fnv1a(kStopWords[i]);
+  for (size_t i = 0; i < kStopWords.size(); ++i) hashes[i] = Fnv1a64(kStopWords[i]);
   std::sort(hashes.begin(), hashes.end());
   return hashes;
 }();
@@ -115,7 +108,7 @@ void ForEachTerm(std::string_view text, std::string& word, Emit&& emit) {
       ++i;
     }
     if (word.size() < 3) continue;
-    if (std::binary_search(kStopHashes.begin(), kStopHashes.end(), Fnv1a(word))) continue;
+    if (std::binary_search(kStopHashes.begin(), kStopHashes.end(), Fnv1a64(word))) continue;
     std::string_view stem = word;
     if (stem.size() > 4 && stem.ends_with("ies")) {
       word.replace(word.size() - 3, 3, "y");
@@ -124,7 +117,7 @@ void ForEachTerm(std::string_view text, std::string& word, Emit&& emit) {
                !stem.ends_with("us") && !stem.ends_with("is")) {
       stem.remove_suffix(1);
     }
-    emit(Fnv1a(stem));
+    emit(Fnv1a64(stem));
   }
 }
 
@@ -268,11 +261,17 @@ std::string OneLine(std::string_view text) {
 namespace {
 
 bool IsScaffolding(std::string_view line) {
-  static constexpr std::string_view kPrefixes[] = {
-      "#", "> Drafted by chorus's offline model", "Objective: ", "Output of step '",
-      "- [ ] What belongs under", "- [ ] Which facts or sources", "- [ ] Who decides or acts",
-      "- [ ] Answer the objective in full", "Still to be done by a person", "What the context says",
-      "Constraints to honour"};
+  static constexpr std::string_view kPrefixes[] = {"#",
+                                                   "> Drafted by chorus's offline model",
+                                                   "Objective: ",
+                                                   "Output of step '",
+                                                   "- [ ] What belongs under",
+                                                   "- [ ] Which facts or sources",
+                                                   "- [ ] Who decides or acts",
+                                                   "- [ ] Answer the objective in full",
+                                                   "Still to be done by a person",
+                                                   "What the context says",
+                                                   "Constraints to honour"};
   for (std::string_view prefix : kPrefixes) {
     if (line.starts_with(prefix)) return true;
   }

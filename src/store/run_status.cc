@@ -1,4 +1,7 @@
+#include <signal.h>
+
 #include <array>
+#include <cerrno>
 #include <optional>
 #include <string_view>
 #include <utility>
@@ -30,6 +33,15 @@ std::optional<RunStatus> ParseRunStatus(std::string_view name) {
     if (known == name) return value;
   }
   return std::nullopt;
+}
+
+RunStatus EffectiveRunStatus(const RunRecord& run) {
+  if (run.status != RunStatus::kRunning) return run.status;
+  // Signal 0 only asks whether the process exists; EPERM means it does (another user's).
+  if (run.pid > 0 && kill(static_cast<pid_t>(run.pid), 0) != 0 && errno == ESRCH) {
+    return RunStatus::kInterrupted;
+  }
+  return run.status;
 }
 
 }  // namespace chorus

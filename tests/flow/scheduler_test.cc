@@ -1,6 +1,6 @@
 // The scheduler, in process: a team built in code, a real SQLite store in a temp dir, and a
 // ModelClient supplied through RunOptions::clients (the embedding seam) that answers from a
-// script and records what it was asked.
+// script and records what it was asked (flow/scripted_client.h).
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -8,43 +8,10 @@
 #include <mutex>
 
 #include "chorus/run.h"
+#include "flow/scripted_client.h"
 
 namespace chorus {
 namespace {
-
-class ScriptedClient final : public ModelClient {
- public:
-  using Answer = std::function<ChatResult(const ChatRequest&)>;
-  explicit ScriptedClient(Answer answer) : answer_(std::move(answer)) { config_.name = "m"; }
-  void Submit(ChatRequest request, Callback done) override {
-    ChatResult result = answer_(request);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      requests_.push_back(std::move(request));
-    }
-    done(std::move(result));
-  }
-  const EndpointConfig& config() const override { return config_; }
-  int64_t pending() const override { return 0; }
-  std::vector<ChatRequest> requests() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return requests_;
-  }
-
- private:
-  Answer answer_;
-  EndpointConfig config_;
-  std::mutex mu_;
-  std::vector<ChatRequest> requests_;
-};
-
-ChatResult Text(std::string text) {
-  ChatResponse r;
-  r.text = std::move(text);
-  r.finish_reason = "stop";
-  r.usage = {10, 5, 0.001};
-  return r;
-}
 
 std::string LastUser(const ChatRequest& r) { return r.messages.back().content; }
 

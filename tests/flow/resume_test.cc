@@ -1,0 +1,297 @@
+// Resume, in process: a run is recorded whole, then every prefix of its events is copied into
+// a fresh store as if the process had been killed right after that event, and the run is
+// resumed from there. Each resumed run must end with the uninterrupted run's output and usage,
+// and must never request an answer the prefix already holds.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <set>
+
+#include "chorus/run.h"
+#include "flow/journal.h"
+#include "flow/scripted_client.h"
+
+namespace chorus {
+namespace {
+
+// A team with every shape of work: two parallel tasks (one with required sections that the
+// first answer misses), a map whose first item meets a transient error, and a synthesis.
+constexpr const char* kTeam = R"(name: resumable
+models:
+  m: { provider: openai, model: scripted, base_url: "http://127.0.0.1:9/v1" }
+agents:
+  scout: { role: "You scout.", model: m }
+  critic: { role: "You criticise.", model: m }
+  worker: { role: "You work through items.", model: m }
+  editor: { role: "You edit.", model: m }
+flow:
+  - parallel:
+      - task: scan
+        agent: scout
+        brief: { objective: "Scan the market" }
+      - task: critique
+        agent: critic
+        brief: { objective: "Criticise the plan", output: { format: markdown, sections: [ Risks ] } }
+  - map: items
+    over: [ alpha, beta, gamma, delta ]
+    agents: [ worker ]
+    concurrency: 2
+    brief: { objective: "Work on ${item} given ${scan}" }
+  - synthesize: final
+    agent: editor
+    from: [ scan, critique, items ]
+)";
+
+// Answers depend only on the request (agent, attempt in the idempotency key, prompt), so an
+// interrupted and a whole run get the same answer to the same request.
+ChatResult Answer(const ChatRequest& r) {
+  const std::string& key = r.idempotency_key;
+  const std::string attempt = key.substr(key.rfind('/') + 1);
+  const std::string& last = r.messages.back().content;
+  if (r.agent == "critic") return Text(attempt == "1" ? "no sections" : "## Risks\nPrice war.");
+  if (r.agent == "worker" && key.find("items[0]") != std::string::npos && attempt == "1") {
+    return tl::unexpected(ModelError{Status::Unavailable("503 from the scripted server"), 503, 0});
+  }
+  return Text(r.agent + " answered a " + std::to_string(last.size()) + "-byte brief");
+}
+
+// A process id that is certainly not running: a child that has exited and been reaped.
+int64_t DeadPid() {
+  pid_t child = fork();
+  if (child == 0) _exit(0);
+  waitpid(child, nullptr, 0);
+  return child;
+}
+
+class ResumeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "chorus-resume-XXXXXX").string();
+    dir_ = mkdtemp(pattern.data());
+    auto team = ParseTeam(kTeam, dir_ + "/team.yaml");
+    ASSERT_TRUE(team) << team.error().ToString();
+    team_ = std::move(*team);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::unique_ptr<Store> OpenStore(const std::string& name) {
+    auto store = OpenSqliteStore(dir_ + "/" + name);
+    EXPECT_TRUE(store) << store.error().ToString();
+    return store ? std::move(*store) : nullptr;
+  }
+
+  RunOptions Options(Store* store, ScriptedClient* client) {
+    RunOptions o;
+    o.store = store;
+    o.clients["m"] = client;
+    o.seed = 7;
+    return o;
+  }
+
+  // A store holding `events[0, count)` of `run`, as a killed process would have left it.
+  std::unique_ptr<Store> InterruptedCopy(const RunRecord& run, const std::vector<Event>& events,
+                                         size_t count) {
+    auto store = OpenStore("cut-" + std::to_string(count) + ".db");
+    RunRecord cut = run;
+    cut.status = RunStatus::kRunning;
+    cut.finished_ms = 0;
+    cut.pid = DeadPid();
+    EXPECT_TRUE(store->CreateRun(cut).ok());
+    std::vector<Event> prefix(events.begin(), events.begin() + static_cast<ptrdiff_t>(count));
+    EXPECT_TRUE(store->Append(prefix).ok());
+    return store;
+  }
+
+  std::string dir_;
+  Team team_;
+};
+
+TEST_F(ResumeTest, EveryKillPointResumesToTheSameOutputWithoutAskingTwice) {
+  auto whole_store = OpenStore("whole.db");
+  ScriptedClient whole_client(Answer);
+  auto whole = RunTeam(team_, Options(whole_store.get(), &whole_client));
+  ASSERT_TRUE(whole) << whole.error().ToString();
+  ASSERT_EQ(whole->status, RunStatus::kCompleted) << whole->error;
+  auto run = whole_store->FindRun(whole->run_id);
+  auto events = whole_store->LoadEvents(whole->run_id);
+  ASSERT_TRUE(run && events);
+  ASSERT_GT(events->size(), 30u);
+
+  // Every prefix that stops before the run's last event is a possible kill point.
+  for (size_t count = 1; count + 1 < events->size(); ++count) {
+    SCOPED_TRACE("killed after event " + std::to_string(count) + " (" + (*events)[count - 1].kind +
+                 " " + (*events)[count - 1].step + ")");
+    auto store = InterruptedCopy(*run, *events, count);
+    std::vector<Event> prefix(events->begin(), events->begin() + static_cast<ptrdiff_t>(count));
+    RunJournal before = RunJournal::FromEvents(prefix);
+    std::set<std::string> answered(before.answered_keys().begin(), before.answered_keys().end());
+
+    ScriptedClient client(Answer);
+    RunOptions options = Options(store.get(), &client);
+    options.run_id = whole->run_id;
+    auto resumed = ResumeRun(team_, std::move(options));
+    ASSERT_TRUE(resumed) << resumed.error().ToString();
+    ASSERT_EQ(resumed->status, RunStatus::kCompleted) << resumed->error;
+    EXPECT_EQ(resumed->output, whole->output);
+    EXPECT_EQ(resumed->usage.input_tokens, whole->usage.input_tokens);
+    EXPECT_EQ(resumed->usage.output_tokens, whole->usage.output_tokens);
+    EXPECT_EQ(resumed->steps.size(), whole->steps.size());
+    for (const ChatRequest& r : client.requests()) {
+      EXPECT_FALSE(answered.count(r.idempotency_key))
+          << r.idempotency_key << " was answered before the kill and was asked again";
+    }
+    // The store now tells the whole story: the report rebuilt from it matches the live one.
+    auto record = store->FindRun(whole->run_id);
+    auto all = store->LoadEvents(whole->run_id);
+    ASSERT_TRUE(record && all);
+    EXPECT_EQ(record->status, RunStatus::kCompleted);
+    RunReport rebuilt = ReportFromEvents(*record, *all);
+    EXPECT_EQ(rebuilt.output, whole->output);
+    EXPECT_EQ(rebuilt.usage.output_tokens, whole->usage.output_tokens);
+  }
+}
+
+TEST_F(ResumeTest, AnUnansweredRequestIsSentAgainUnderItsKey) {
+  auto whole_store = OpenStore("whole.db");
+  ScriptedClient whole_client(Answer);
+  auto whole = RunTeam(team_, Options(whole_store.get(), &whole_client));
+  ASSERT_TRUE(whole);
+  auto run = whole_store->FindRun(whole->run_id);
+  auto events = whole_store->LoadEvents(whole->run_id);
+  ASSERT_TRUE(run && events);
+  // Cut right after the first request: it was sent, its answer never recorded.
+  size_t first_request = 0;
+  while ((*events)[first_request].kind != "llm.request") ++first_request;
+  auto store = InterruptedCopy(*run, *events, first_request + 1);
+  auto key = nlohmann::json::parse((*events)[first_request].payload)["key"].get<std::string>();
+
+  ScriptedClient client(Answer);
+  RunOptions options = Options(store.get(), &client);
+  options.run_id = whole->run_id.substr(0, 12);  // a unique prefix is enough
+  auto resumed = ResumeRun(team_, std::move(options));
+  ASSERT_TRUE(resumed) << resumed.error().ToString();
+  ASSERT_EQ(resumed->status, RunStatus::kCompleted) << resumed->error;
+  int same_key = 0;
+  for (const ChatRequest& r : client.requests()) same_key += r.idempotency_key == key;
+  EXPECT_EQ(same_key, 1);
+  auto all = store->LoadEvents(whole->run_id);
+  ASSERT_TRUE(all);
+  bool marked = false;
+  for (const Event& e : *all) {
+    if (e.kind == "llm.request" && e.payload.find("\"resent\":true") != std::string::npos) {
+      marked = e.payload.find(key) != std::string::npos;
+    }
+  }
+  EXPECT_TRUE(marked) << "the second llm.request for " << key << " is not marked as resent";
+}
+
+TEST_F(ResumeTest, RefusesRunsThatAreNotInterrupted) {
+  auto store = OpenStore("s.db");
+  ScriptedClient client(Answer);
+  auto done = RunTeam(team_, Options(store.get(), &client));
+  ASSERT_TRUE(done);
+  RunOptions again = Options(store.get(), &client);
+  again.run_id = done->run_id;
+  auto completed = ResumeRun(team_, again);
+  ASSERT_FALSE(completed);
+  EXPECT_NE(completed.error().message().find("has completed"), std::string::npos)
+      << completed.error().message();
+
+  // A run whose process is alive (our parent, the test runner's shell or ctest) is running.
+  auto run = store->FindRun(done->run_id);
+  ASSERT_TRUE(run);
+  auto events = store->LoadEvents(done->run_id);
+  ASSERT_TRUE(events);
+  auto live = InterruptedCopy(*run, *events, 5);
+  RunRecord alive = *run;
+  alive.status = RunStatus::kRunning;
+  alive.pid = getppid();
+  ASSERT_TRUE(live->UpdateRun(alive).ok());
+  RunOptions o = Options(live.get(), &client);
+  o.run_id = done->run_id;
+  auto running = ResumeRun(team_, o);
+  ASSERT_FALSE(running);
+  EXPECT_NE(running.error().message().find("still running"), std::string::npos)
+      << running.error().message();
+
+  auto unknown = ResumeRun(team_, [&] {
+    RunOptions u = Options(store.get(), &client);
+    u.run_id = "no-such-run";
+    return u;
+  }());
+  EXPECT_FALSE(unknown);
+}
+
+TEST_F(ResumeTest, RefusesAnEditedTeamFile) {
+  auto store = OpenStore("s.db");
+  ScriptedClient client(Answer);
+  auto done = RunTeam(team_, Options(store.get(), &client));
+  ASSERT_TRUE(done);
+  auto run = store->FindRun(done->run_id);
+  auto events = store->LoadEvents(done->run_id);
+  ASSERT_TRUE(run && events);
+  auto cut = InterruptedCopy(*run, *events, 10);
+
+  std::string edited_text = kTeam;
+  edited_text.replace(edited_text.find("Scan the market"), 15, "Scan the street");
+  auto edited = ParseTeam(edited_text, dir_ + "/team.yaml");
+  ASSERT_TRUE(edited);
+  RunOptions o = Options(cut.get(), &client);
+  o.run_id = done->run_id;
+  auto resumed = ResumeRun(*edited, o);
+  ASSERT_FALSE(resumed);
+  EXPECT_NE(resumed.error().message().find("changed since run"), std::string::npos)
+      << resumed.error().message();
+}
+
+TEST(RunJournalTest, FoldsEachPathsHistory) {
+  auto event = [](std::string kind, std::string step, nlohmann::json p) {
+    Event e;
+    e.kind = std::move(kind);
+    e.step = std::move(step);
+    e.payload = p.dump();
+    return e;
+  };
+  std::vector<Event> events = {
+      event("run.started", "", {{"inputs", {{"x", {{"text", "hello"}}}}}}),
+      event("step.started", "a", {}),
+      event("brief.dispatched", "a", {}),
+      event("llm.request", "a", {{"attempt", 1}, {"key", "r/a/1"}}),
+      event("llm.response", "a", {{"text", "bad"}}),
+      event("output.rejected", "a", {{"reason", "missing section Risks"}}),
+      event("llm.request", "a", {{"attempt", 2}, {"key", "r/a/2"}}),
+      event("llm.error", "a", {{"attempt", 2}, {"retry_in_ms", 10}}),
+      event("llm.request", "a", {{"attempt", 3}, {"key", "r/a/3"}}),
+      event("step.started", "b", {}),
+      event("llm.request", "b", {{"attempt", 1}, {"key", "r/b/1"}}),
+      event("llm.response", "b", {{"text", "fine"}, {"usage", {{"output_tokens", 4}}}}),
+      event("step.started", "c", {}),
+      event("step.completed", "c", {{"output", "done"}, {"json", {{"k", 1}}}}),
+  };
+  RunJournal j = RunJournal::FromEvents(events);
+  EXPECT_EQ(j.started()["inputs"]["x"]["text"], "hello");
+  const UnitRecord* a = j.Find("a");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->requests, 3);
+  EXPECT_EQ(a->rejections, 1);
+  EXPECT_EQ(a->transient_failures, 1);
+  EXPECT_EQ(a->feedback, std::vector<std::string>{"missing section Risks"});
+  EXPECT_TRUE(a->awaiting_answer);
+  EXPECT_FALSE(a->undecided_answer);
+  const UnitRecord* b = j.Find("b");
+  ASSERT_NE(b, nullptr);
+  ASSERT_TRUE(b->undecided_answer);
+  EXPECT_EQ(b->undecided_answer->text, "fine");
+  EXPECT_EQ(b->undecided_answer->usage.output_tokens, 4);
+  const UnitRecord* c = j.Find("c");
+  ASSERT_TRUE(c && c->completed);
+  EXPECT_EQ(c->completed->json["k"], 1);
+  EXPECT_EQ(j.answered_keys(), std::vector<std::string>({"r/a/1", "r/b/1"}));
+  EXPECT_EQ(j.Find("nope"), nullptr);
+}
+
+}  // namespace
+}  // namespace chorus
