@@ -77,6 +77,10 @@ void Scheduler::StartStage(const Step& item) {
 }
 
 void Scheduler::AddStepRun(const Step& step) {
+  if (step.kind == StepKind::kWitness) {
+    AddWitnessRun(step);
+    return;
+  }
   StepRun run;
   run.step = &step;
   size_t run_index = step_runs_.size();
@@ -146,7 +150,8 @@ void Scheduler::LaunchReady() {
   if (stage_failed_) return;  // let what is in flight finish; start nothing new
   for (StepRun& run : step_runs_) {
     if (run.failed) continue;
-    int cap = run.step->kind == StepKind::kMap ? run.cap : 1;
+    int cap =
+        run.step->kind == StepKind::kMap || run.step->kind == StepKind::kWitness ? run.cap : 1;
     while (run.next < run.units.size() && run.in_flight < cap) {
       ++run.in_flight;
       Launch(run.units[run.next++]);
@@ -157,10 +162,18 @@ void Scheduler::LaunchReady() {
 
 void Scheduler::Launch(size_t index) {
   Unit& unit = units_[index];
-  nlohmann::json started = {
-      {"kind", unit.item_index >= 0 ? "map-item" : std::string(StepKindName(unit.step->kind))}};
+  nlohmann::json started = {{"kind", unit.judge != JudgeRole::kNone ? "judge"
+                                     : unit.witness >= 0            ? "vote"
+                                     : unit.item_index >= 0
+                                         ? "map-item"
+                                         : std::string(StepKindName(unit.step->kind))}};
   if (unit.item_index >= 0) started["item"] = unit.item;
   log_->Add("step.started", unit.path, unit.agent, std::move(started));
+  if (unit.judge != JudgeRole::kNone) {  // its brief was built when it was created
+    log_->Add("brief.dispatched", unit.path, unit.agent, unit.brief.ToJson());
+    SendRequest(index);
+    return;
+  }
   Result<DelegationBrief> brief = BuildBrief(unit);
   if (!brief) {
     FailUnit(index, "cannot build the brief: " + brief.error().message());
@@ -259,7 +272,9 @@ void Scheduler::HandleAnswer(size_t index, const ChatResponse& response) {
 
   Result<AcceptedOutput> accepted = CheckOutput(unit.brief.output, text);
   if (accepted) {
-    CompleteUnit(index, StepOutput{std::move(accepted->text), std::move(accepted->json)});
+    StepOutput output{std::move(accepted->text), std::move(accepted->json)};
+    if (DivertAccepted(index, output)) return;
+    CompleteUnit(index, std::move(output));
     return;
   }
   ++unit.rejections;
@@ -332,6 +347,10 @@ void Scheduler::CompleteUnit(size_t index, StepOutput output) {
 void Scheduler::FinishStepRunIfDone(StepRun& run) {
   if (run.failed || run.done < run.units.size()) return;
   const Step& step = *run.step;
+  if (step.kind == StepKind::kWitness) {
+    DecideWitnessRun(static_cast<size_t>(&run - step_runs_.data()));
+    return;
+  }
   if (step.kind != StepKind::kMap) {
     outputs_[step.id] = units_[run.units.front()].output;
     return;
@@ -352,11 +371,18 @@ void Scheduler::FailUnit(size_t index, const std::string& why) {
   Unit& unit = units_[index];
   unit.state = UnitState::kFailed;
   log_->Add("step.failed", unit.path, unit.agent, {{"error", why}});
+  if (unit.judge == JudgeRole::kGate) {
+    // A gate's judge belongs to no step run: the unit it was judging fails with it.
+    FailUnit(unit.judged_unit, "the judge of its quality gate failed: " + why);
+    return;
+  }
   StepRun& run = step_runs_[unit.step_run];
   --run.in_flight;
   if (!run.failed && unit.item_index >= 0) {
     log_->Add("step.failed", run.step->id, "",
               {{"error", "item " + std::to_string(unit.item_index) + " failed: " + why}});
+  } else if (!run.failed && run.step->kind == StepKind::kWitness) {
+    log_->Add("step.failed", run.step->id, "", {{"error", unit.path + " failed: " + why}});
   }
   run.failed = true;
   if (!stage_failed_) {

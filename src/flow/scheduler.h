@@ -20,7 +20,9 @@
 #include "chorus/team.h"
 #include "flow/completion_queue.h"
 #include "flow/event_log.h"
+#include "flow/gate.h"
 #include "flow/step_output.h"
+#include "flow/witness.h"
 
 namespace chorus {
 
@@ -45,6 +47,7 @@ class Scheduler {
 
  private:
   enum class UnitState { kPending, kWaiting, kInFlight, kDone, kFailed };
+  enum class JudgeRole { kNone, kGate, kWitness };
 
   struct Unit {
     std::string path;  // "draft", "reviews[3]"
@@ -60,6 +63,17 @@ class Scheduler {
     std::vector<std::string> feedback;
     DelegationBrief brief;
     StepOutput output;
+
+    // Quality gates and witnesses. A judge's brief is built when it is created. A gate's judge
+    // scores another unit's output and is not one of its step run's units; a witness step's
+    // judge groups the votes and is one of them.
+    JudgeRole judge = JudgeRole::kNone;
+    size_t judged_unit = 0;         // gate judges: the unit whose output is scored
+    size_t judge_check = 0;         // gate judges: the index of the check in the gate
+    std::optional<GateRound> gate;  // the output held back while its gate decides
+    int witness = -1;  // witness steps: the index of this unit's agent among the witnesses
+    int gate_failures = 0;
+    bool escalated = false;
   };
 
   // One step of the current stage (a task, a map or a synthesis).
@@ -71,6 +85,7 @@ class Scheduler {
     size_t done = 0;
     bool failed = false;
     int cap = 1;
+    WitnessState witness;  // witness steps (scheduler_witness.cc)
   };
 
   struct Timer {
@@ -91,6 +106,19 @@ class Scheduler {
   void FailUnit(size_t unit, const std::string& why);
   void FinishStepRunIfDone(StepRun& run);
   bool StageSettled() const;
+
+  // Quality gates and witnesses: scheduler_gate.cc and scheduler_witness.cc.
+  // Called with every accepted answer; true when a gate or a judge took the output over (the
+  // unit is then not complete yet).
+  bool DivertAccepted(size_t unit, StepOutput& output);
+  void StartGate(size_t unit, StepOutput output);
+  void LaunchGateJudge(size_t unit, size_t check);
+  void FinishJudge(size_t judge, const StepOutput& output);
+  void DecideGate(size_t unit);
+  bool IsOfflineAgent(const std::string& agent) const;
+  void AddWitnessRun(const Step& step);
+  void AddWitnessUnits(size_t run, int count);
+  void DecideWitnessRun(size_t run);
   bool Commit();  // flushes the log and sends what it allowed; false if the store failed
 
   Result<std::string> Expand(const std::string& text, const Unit& unit) const;
