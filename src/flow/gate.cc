@@ -94,9 +94,14 @@ size_t CountWords(const std::string& text) {
     if (std::isspace(c)) {
       if (in_word && has_alnum) ++words;
       in_word = has_alnum = false;
+    } else if (c == 0xE2 && i + 2 < text.size() &&
+               (static_cast<unsigned char>(text[i + 1]) & 0xFE) == 0x80) {
+      // U+2000..U+207F, General Punctuation (dashes, quotes, bullets): not letters.
+      in_word = true;
+      i += 2;
     } else {
       in_word = true;
-      // Bytes of multi-byte UTF-8 characters count as letters: most of them are.
+      // Other multi-byte UTF-8 characters count as letters: most of them are.
       has_alnum |= std::isalnum(c) || c >= 0x80;
     }
   }
