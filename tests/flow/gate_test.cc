@@ -84,6 +84,67 @@ TEST(GateChecks, CountsWordsNotMarkup) {
   EXPECT_EQ(CountWords("Überall ist Wachstum"), 3u);
 }
 
+TEST(GateSyntax, ReadsEveryCheckAndTheFailurePolicy) {
+  Result<Team> team = ParseTeam(R"(name: t
+agents:
+  writer: { role: "W." }
+  reviewer: { role: "R." }
+  senior: { role: "S." }
+flow:
+  - task: draft
+    agent: writer
+    brief: { objective: "Draft", output: markdown }
+    gate:
+      checks:
+        - sections: [ Goals, Moves ]
+        - schema: { type: object }
+        - regex: "Budget: [0-9]+"
+        - min_words: 200
+        - max_words: 800
+        - judge: reviewer
+          rubric: "Sound"
+          pass: 7.5
+      retries: 1
+      on_fail: escalate
+      escalate_to: senior
+)",
+                                "t.yaml");
+  ASSERT_TRUE(team) << team.error().ToString();
+  const GateSpec& gate = *team->flow[0].gate;
+  ASSERT_EQ(gate.checks.size(), 6u);
+  EXPECT_EQ(gate.checks[0].sections, (std::vector<std::string>{"Goals", "Moves"}));
+  EXPECT_EQ(gate.checks[1].schema, nlohmann::json({{"type", "object"}}));
+  EXPECT_EQ(gate.checks[2].regex, "Budget: [0-9]+");
+  EXPECT_EQ(gate.checks[3].words, 200);
+  EXPECT_EQ(gate.checks[4].kind, GateCheckKind::kMaxWords);
+  EXPECT_EQ(gate.checks[5].judge, "reviewer");
+  EXPECT_EQ(gate.checks[5].pass, 7.5);
+  EXPECT_EQ(gate.checks[5].loc.ToString(), "t.yaml:17:11");
+  EXPECT_EQ(gate.retries, 1);
+  EXPECT_EQ(gate.on_fail, GateFailAction::kEscalate);
+  EXPECT_EQ(gate.escalate_to, "senior");
+}
+
+TEST(GateSyntax, EscalatingToTheProducerIsAnError) {
+  Result<Team> team = ParseTeam(R"(name: t
+agents:
+  writer: { role: "W." }
+flow:
+  - task: draft
+    agent: writer
+    brief: "Draft"
+    gate: { checks: [ { min_words: 5 }, { max_words: 2 } ], on_fail: escalate, escalate_to: writer }
+)",
+                                "t.yaml");
+  ASSERT_FALSE(team);
+  EXPECT_NE(team.error().message().find("max_words 2 is below min_words 5"), std::string::npos);
+  EXPECT_NE(team.error().message().find(
+                "t.yaml:8:5: error: task 'draft': the gate escalates to 'writer', the agent that "
+                "produced the output: expected another agent"),
+            std::string::npos)
+      << team.error().message();
+}
+
 const char* kDraftThenPublish = R"(agents:
   writer: { role: "You write.", model: fast }
   reviewer: { role: "You review.", model: fast }
