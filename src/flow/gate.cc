@@ -108,6 +108,40 @@ size_t CountWords(const std::string& text) {
   return words;
 }
 
+void AddGateToAcceptance(const GateSpec& gate, DelegationBrief* brief) {
+  std::string bar;
+  auto add = [&bar](const std::string& item) { bar += (bar.empty() ? "" : "; ") + item; };
+  for (const GateCheck& check : gate.checks) {
+    switch (check.kind) {
+      case GateCheckKind::kSections: {
+        std::string names;
+        for (const std::string& s : check.sections) names += (names.empty() ? "" : ", ") + s;
+        add("it has the sections " + names);
+        break;
+      }
+      case GateCheckKind::kSchema:
+        add("it is JSON that validates against this schema: " + check.schema.dump());
+        break;
+      case GateCheckKind::kRegex:
+        add("it contains text matching /" + check.regex + "/");
+        break;
+      case GateCheckKind::kMinWords:
+        add("it has at least " + std::to_string(check.words) + " words");
+        break;
+      case GateCheckKind::kMaxWords:
+        add("it has at most " + std::to_string(check.words) + " words");
+        break;
+      case GateCheckKind::kJudge:
+        add("a reviewer scores it from 0 to 10 against this rubric, and " +
+            FormatScore(check.pass) + " passes: " + check.rubric);
+        break;
+    }
+  }
+  std::string& acceptance = brief->acceptance;
+  if (!acceptance.empty()) acceptance += "\n\n";
+  acceptance += "Before anyone uses your answer, a quality gate checks that " + bar + ".";
+}
+
 GateRound StartGateRound(const GateSpec& gate, StepOutput output, int attempt, std::string agent) {
   GateRound round;
   round.attempt = attempt;

@@ -35,6 +35,10 @@ struct GateRound {
   int judges_pending = 0;
 };
 
+// Tells the producing agent the bar up front: appends what the gate checks to the brief's
+// acceptance, so a first answer can pass.
+void AddGateToAcceptance(const GateSpec& gate, DelegationBrief* brief);
+
 // Starts a round: runs every check that needs no model. Judge checks are left pending, unless
 // a check without a model already failed (a judge is not paid to score an output that is
 // rejected anyway) — then they are skipped.

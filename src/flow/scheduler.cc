@@ -180,6 +180,7 @@ void Scheduler::Launch(size_t index) {
     return;
   }
   unit.brief = std::move(*brief);
+  if (unit.step->gate) AddGateToAcceptance(*unit.step->gate, &unit.brief);
   log_->Add("brief.dispatched", unit.path, unit.agent, unit.brief.ToJson());
   SendRequest(index);
 }

@@ -280,7 +280,13 @@ void TeamChecker::CheckStep(const Step& step, const Position& pos) {
       CheckWitness(Quality(), step);
       break;
   }
-  if (step.gate) CheckGate(Quality(), step);
+  if (step.gate && step.kind == StepKind::kWitness) {
+    Error(step.gate->loc, what +
+                              " has a gate: gates apply to task, map and synthesize steps; a "
+                              "witness step is checked by its quorum");
+  } else if (step.gate) {
+    CheckGate(Quality(), step);
+  }
   if (step.kind == StepKind::kSynthesize) {
     if (step.from.empty()) {
       Error(step.loc, what + " has nothing to integrate: expected 'from' with at least one step");

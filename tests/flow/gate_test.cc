@@ -177,6 +177,10 @@ TEST_F(GateRun, FailedChecksGoBackToTheWriterThenThePassingDraftIsPublished) {
   std::vector<std::string> writer = Bodies("writer");
   ASSERT_EQ(writer.size(), 2u);
   EXPECT_EQ(writer[0].find("rejected"), std::string::npos);
+  EXPECT_NE(writer[0].find("Before anyone uses your answer, a quality gate checks that it has the "
+                           "sections Goals, Moves."),
+            std::string::npos)
+      << "the bar is told up front: " << writer[0];
   EXPECT_NE(writer[1].find("The quality gate's sections check failed: missing section 'Moves'"),
             std::string::npos)
       << writer[1];

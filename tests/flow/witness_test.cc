@@ -249,6 +249,47 @@ TEST_F(WitnessRun, OfflineWitnessesAgreeAndSaySo) {
   EXPECT_NE(verdict["answer"].get<std::string>().find("offline"), std::string::npos);
 }
 
+TEST_F(WitnessRun, OfflineJudgeFallsBackToNormalizedTextAndSaysWhy) {
+  const std::string judge = "  referee: { role: \"You compare answers.\" }\n";  // offline
+  RunReport report =
+      Run(Script({Rule("a", {"The notice period"}), Rule("b", {"the notice period."}),
+                  Rule("c", {"Budget"}), Rule("user", {"done"})}),
+          WitnessTeam("    agents: [ a, b, c ]\n    compare: \"judge:referee\"\n", judge));
+  ASSERT_EQ(report.status, RunStatus::kCompleted) << report.error;
+  auto verdict = Events(report, "witness.verdict").at(0);
+  EXPECT_EQ(verdict["verdict"], "validated");
+  EXPECT_NE(verdict["note"].get<std::string>().find("offline model"), std::string::npos);
+  EXPECT_TRUE(Events(report, "witness.compare").empty());
+}
+
+TEST(WitnessSyntax, MappingFormTakesTheArchitecturesTaskKey) {
+  Result<Team> team = ParseTeam(R"(name: t
+agents:
+  a: { role: "A." }
+  b: { role: "B.", model: other }
+models:
+  other: { provider: openai, model: gpt-4o, base_url: "http://127.0.0.1:9/v1" }
+flow:
+  - task: draft
+    agent: a
+    brief: "Draft"
+  - witness: { task: draft, question: "Feasible?", agents: [ a, b ], quorum: 2,
+               compare: "numeric:0.25", adaptive: true, on_dispute: fail }
+)",
+                                "t.yaml");
+  ASSERT_TRUE(team) << team.error().ToString();
+  const Step& w = team->flow[1];
+  EXPECT_EQ(w.kind, StepKind::kWitness);
+  EXPECT_EQ(w.id, "witness");
+  EXPECT_EQ(w.brief.objective, "Feasible?");
+  EXPECT_EQ(w.brief.context, (std::vector<std::string>{"${draft}"}));
+  EXPECT_EQ(w.witness.compare, WitnessCompareKind::kNumeric);
+  EXPECT_EQ(w.witness.tolerance, 0.25);
+  EXPECT_TRUE(w.witness.adaptive);
+  EXPECT_TRUE(w.witness.fail_on_dispute);
+  EXPECT_TRUE(LintTeam(*team).empty());
+}
+
 TEST(WitnessLint, WarnsWhenEveryWitnessSharesOneModel) {
   const std::string yaml = R"(name: w
 models:
