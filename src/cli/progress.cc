@@ -83,7 +83,9 @@ void ProgressPrinter::OnEvent(const Event& e, const nlohmann::json& p) {
     }
     Line("!", e.step, e.agent, text);
   } else if (kind == "gate.verdict" || kind == "witness.verdict") {
-    if (IsQuietItem(e.step)) return;
+    // A gate that passed without a score says nothing the ✓ line does not.
+    bool plain_pass = p.value("passed", false) && !p.contains("score");
+    if (IsQuietItem(e.step) || (kind == "gate.verdict" && plain_pass)) return;
     std::string line = DescribeQualityEvent(kind, p, /*full=*/false).value_or("");
     Line(kind == "gate.verdict" ? "⚑" : "⚖", e.step, e.agent, line.substr(0, line.find('\n')));
   } else if (kind == "step.completed" || kind == "step.failed") {

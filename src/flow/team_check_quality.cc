@@ -118,18 +118,21 @@ void CheckWitness(const QualityCheck& c, const Step& step) {
     }
   }
   // Witnesses on one model make correlated errors: a unanimous wrong answer is then likely.
-  std::set<std::string> models;
-  std::string model_name;
+  std::set<std::string> endpoints;
+  std::set<std::string> model_names;
   for (const std::string& name : step.agents) {
     const AgentSpec* agent = c.team.FindAgent(name);
     if (agent == nullptr) return;  // already reported
-    models.insert(EndpointIdentity(c.team, *agent));
-    model_name = agent->model;
+    endpoints.insert(EndpointIdentity(c.team, *agent));
+    model_names.insert(agent->model);
   }
-  if (n >= 2 && models.size() == 1) {
-    c.warn(step.loc, what + ": all " + std::to_string(n) + " witnesses run on model '" +
-                         model_name +
-                         "'; their errors are correlated, so a unanimous wrong answer is likely: "
+  if (n >= 2 && endpoints.size() == 1) {
+    const std::vector<std::string> names(model_names.begin(), model_names.end());
+    const std::string which = names.size() == 1 ? "model '" + names[0] + "'"
+                                                : "one model (" + QuotedList(names, "and") +
+                                                      " are the same endpoint and model)";
+    c.warn(step.loc, what + ": all " + std::to_string(n) + " witnesses run on " + which +
+                         "; their errors are correlated, so a unanimous wrong answer is likely: "
                          "give the witnesses different models");
   }
 }

@@ -315,7 +315,8 @@ flow:
   ASSERT_EQ(lint.size(), 1u);
   EXPECT_EQ(lint[0].severity, Severity::kWarning);
   EXPECT_EQ(lint[0].ToString(),
-            "w.yaml:11:5: warning: witness 'same': all 2 witnesses run on model 'also_fast'; "
+            "w.yaml:11:5: warning: witness 'same': all 2 witnesses run on one model ('also_fast' "
+            "and 'fast' are the same endpoint and model); "
             "their errors are correlated, so a unanimous wrong answer is likely: give the "
             "witnesses different models");
 }
