@@ -373,8 +373,11 @@ void Scheduler::FailUnit(size_t index, const std::string& why) {
   unit.state = UnitState::kFailed;
   log_->Add("step.failed", unit.path, unit.agent, {{"error", why}});
   if (unit.judge == JudgeRole::kGate) {
-    // A gate's judge belongs to no step run: the unit it was judging fails with it.
-    FailUnit(unit.judged_unit, "the judge of its quality gate failed: " + why);
+    // A gate's judge belongs to no step run: the unit it was judging fails with it (once,
+    // when several judges fail).
+    if (units_[unit.judged_unit].state == UnitState::kInFlight) {
+      FailUnit(unit.judged_unit, "the judge of its quality gate failed: " + why);
+    }
     return;
   }
   StepRun& run = step_runs_[unit.step_run];

@@ -285,6 +285,19 @@ TEST_F(GateRun, AJudgeThatCannotAnswerFailsTheGatedStep) {
   EXPECT_TRUE(Bodies("publisher").empty());
 }
 
+TEST_F(GateRun, TwoFailingJudgesFailTheStepOnce) {
+  RunReport report = Run(
+      Script({Rule("writer", {"Plan."}), Rule("reviewer", {"nope"}), Rule("senior", {"nope"}),
+              Rule("publisher", {"published"})}),
+      Team("{ checks: [ { judge: reviewer, rubric: \"r\" }, { judge: senior, rubric: \"s\" } ] }"));
+  EXPECT_EQ(report.status, RunStatus::kFailed);
+  int draft_failures = 0;
+  for (const auto& e : Events(report, "step.failed")) draft_failures += e["_step"] == "draft";
+  EXPECT_EQ(draft_failures, 1);
+  EXPECT_EQ(Bodies("reviewer").size(), 3u);  // the judge's own retries on a malformed score
+  EXPECT_TRUE(Bodies("publisher").empty());
+}
+
 TEST_F(GateRun, MapItemsAreGatedOneByOne) {
   const char* team = R"(agents:
   writer: { role: "You write.", model: fast }

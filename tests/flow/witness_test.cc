@@ -200,6 +200,18 @@ TEST_F(WitnessRun, JsonFieldCompare) {
   EXPECT_NE(Bodies("a").at(0).find("\"region\""), std::string::npos) << "the schema names it";
 }
 
+TEST_F(WitnessRun, AWitnessThatCannotAnswerFailsTheStep) {
+  RunReport report =
+      Run(Script({Rule("a", {Reply({{"region", "Frankfurt"}})}),
+                  Rule("b", {Reply({{"region", "Frankfurt"}})}),
+                  Rule("c", {"I refuse to answer in JSON"}), Rule("user", {"done"})}),
+          WitnessTeam("    agents: [ a, b, c ]\n    compare: \"json:region\"\n"));
+  EXPECT_EQ(report.status, RunStatus::kFailed);
+  EXPECT_NE(report.error.find("feasible[2]"), std::string::npos) << report.error;
+  EXPECT_TRUE(Events(report, "witness.verdict").empty());
+  EXPECT_TRUE(Bodies("user").empty());
+}
+
 TEST_F(WitnessRun, NumericCompareWithinTolerance) {
   RunReport report = Run(Script({Rule("a", {"About 12.3 weeks"}), Rule("b", {"12.6"}),
                                  Rule("c", {"20 weeks"}), Rule("user", {"done"})}),
