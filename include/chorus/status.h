@@ -6,6 +6,7 @@
 // must terminate the whole operation. Status is a plain value: copy it freely between threads.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <tl/expected.hpp>
@@ -30,6 +31,8 @@ enum class StatusCode {
 };
 
 std::string_view StatusCodeName(StatusCode code);
+// The inverse of StatusCodeName ("UNAVAILABLE" -> kUnavailable); nullopt for unknown names.
+std::optional<StatusCode> ParseStatusCode(std::string_view name);
 
 class Status {
  public:

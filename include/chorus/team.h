@@ -58,8 +58,46 @@ struct BriefTemplate {
   SourceLoc loc;
 };
 
-enum class StepKind { kTask, kParallel, kMap, kSynthesize };
+enum class StepKind { kTask, kParallel, kMap, kSynthesize, kWitness };
 std::string_view StepKindName(StepKind kind);
+
+// One check of a quality gate (`gate: { checks: [...] }`).
+enum class GateCheckKind { kSections, kSchema, kRegex, kMinWords, kMaxWords, kJudge };
+struct GateCheck {
+  GateCheckKind kind = GateCheckKind::kSections;
+  std::vector<std::string> sections;  // sections: Markdown headings that must be present
+  nlohmann::json schema;              // schema: the output parsed as JSON must validate
+  std::string regex;                  // regex: RE2 syntax, must match somewhere in the output
+  int64_t words = 0;                  // min_words / max_words
+  std::string judge;                  // judge: the reviewer agent
+  std::string rubric;                 // judge: what the reviewer scores against
+  double pass = 7;                    // judge: the lowest passing score, 0 to 10
+  SourceLoc loc;
+};
+
+// What a failed gate does: send the reasons back to the producing agent (up to `retries`
+// times, then fail), hand the task to `escalate_to` once the retries are spent, or fail at once.
+enum class GateFailAction { kRetryWithFeedback, kEscalate, kFail };
+struct GateSpec {
+  std::vector<GateCheck> checks;
+  int retries = 2;
+  GateFailAction on_fail = GateFailAction::kRetryWithFeedback;
+  std::string escalate_to;  // on_fail: escalate
+  SourceLoc loc;
+};
+
+// How witness answers are compared.
+enum class WitnessCompareKind { kNormalized, kJsonField, kNumeric, kJudge };
+struct WitnessSpec {
+  int quorum = 0;  // votes an answer needs; 0 = a majority of the agents
+  WitnessCompareKind compare = WitnessCompareKind::kNormalized;
+  std::string field;      // json:<field>
+  double tolerance = 0;   // numeric:<tolerance>, absolute
+  std::string judge;      // judge:<agent>
+  bool adaptive = false;  // ask `quorum` witnesses first, more only on disagreement
+  bool fail_on_dispute = false;
+  std::string about;  // `about: STEP`: the step whose output the witnesses examine
+};
 
 struct Step {
   StepKind kind = StepKind::kTask;
@@ -80,6 +118,11 @@ struct Step {
   int concurrency = 8;  // map: items in flight at once
 
   std::vector<std::string> from;  // synthesize: the steps whose outputs are integrated
+
+  // task, synthesize, map: checks an accepted output must pass before later steps see it.
+  std::optional<GateSpec> gate;
+  // witness: `agents` are the witnesses; the brief's objective is the question.
+  WitnessSpec witness;
 };
 
 struct Team {
@@ -98,10 +141,13 @@ struct Team {
   const InputSpec* FindInput(const std::string& name) const;
 };
 
-// One problem found in a team: where, and what was expected.
+// One problem found in a team: where, and what was expected. Errors stop a team from running;
+// warnings (from LintTeam) point at something that runs but is likely a mistake.
+enum class Severity { kError, kWarning };
 struct Diagnostic {
   SourceLoc loc;
   std::string message;
+  Severity severity = Severity::kError;
   std::string ToString()
       const;  // "team.yaml:12:5: error: unknown key 'agnet' (did you mean 'agent'?)"
 };
@@ -115,6 +161,10 @@ Result<Team> ParseTeam(const std::string& yaml_text, const std::string& file_nam
 // steps that do not exist or do not finish before the reference, malformed ${...}, empty
 // flows, maps without items. Returns every problem; empty means the team can run.
 std::vector<Diagnostic> CheckTeam(const Team& team);
+
+// CheckTeam's errors and also warnings (e.g. witnesses that all run on one model, whose
+// errors are correlated), in file order. For `chorus lint`; warnings never block a run.
+std::vector<Diagnostic> LintTeam(const Team& team);
 
 // The Team's built-in `offline` model, available in every team without being declared.
 ModelSpec OfflineModelSpec();

@@ -4,6 +4,7 @@
 #include "chorus/run.h"
 #include "cli/cli_common.h"
 #include "cli/commands.h"
+#include "cli/quality_events.h"
 
 namespace chorus::cli {
 namespace {
@@ -101,6 +102,7 @@ std::string Describe(const Event& e, const nlohmann::json& p, bool full) {
   if (k == "output.rejected") {
     return "attempt " + std::to_string(p.value("attempt", 0)) + ": " + p.value("reason", "");
   }
+  if (auto quality = DescribeQualityEvent(k, p, full)) return *quality;
   if (k == "step.completed" || k == "run.completed") return text(p.value("output", ""));
   if (k == "step.failed" || k == "run.failed") return p.value("error", "");
   return text(p.dump());

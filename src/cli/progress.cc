@@ -1,6 +1,7 @@
 #include "cli/progress.h"
 
 #include "cli/cli_common.h"
+#include "cli/quality_events.h"
 
 namespace chorus::cli {
 namespace {
@@ -87,6 +88,12 @@ void ProgressPrinter::OnEvent(const Event& e, const nlohmann::json& p) {
       text = Truncate(text, 70) + "; retry in " + FormatDuration(p.value("retry_in_ms", 0));
     }
     Line("!", e.step, e.agent, text);
+  } else if (kind == "gate.verdict" || kind == "witness.verdict") {
+    // A gate that passed without a score says nothing the ✓ line does not.
+    bool plain_pass = p.value("passed", false) && !p.contains("score");
+    if (IsQuietItem(e.step) || (kind == "gate.verdict" && plain_pass)) return;
+    std::string line = DescribeQualityEvent(kind, p, /*full=*/false).value_or("");
+    Line(kind == "gate.verdict" ? "⚑" : "⚖", e.step, e.agent, line.substr(0, line.find('\n')));
   } else if (kind == "step.completed" || kind == "step.failed") {
     bool ok = kind == "step.completed";
     std::string map = MapOf(e.step);

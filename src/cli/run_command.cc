@@ -200,6 +200,13 @@ int ResumeCommand(const RunArgs& args, const std::string& run_id) {
 
 int LintCommand(const std::string& team_path, bool json) {
   Result<Team> team = LoadTeamFile(team_path);
+  // A team that loads has no errors; what LintTeam adds are warnings, which do not fail lint.
+  std::vector<std::string> warnings;
+  if (team) {
+    for (const Diagnostic& d : LintTeam(*team)) {
+      if (d.severity == Severity::kWarning) warnings.push_back(d.ToString());
+    }
+  }
   if (json) {
     nlohmann::json out = {{"file", team_path}, {"ok", bool(team)}};
     nlohmann::json diagnostics = nlohmann::json::array();
@@ -207,6 +214,7 @@ int LintCommand(const std::string& team_path, bool json) {
       std::istringstream lines(team.error().message());
       for (std::string line; std::getline(lines, line);) diagnostics.push_back(line);
     }
+    for (const std::string& w : warnings) diagnostics.push_back(w);
     out["diagnostics"] = diagnostics;
     std::printf("%s\n", out.dump().c_str());
     return team ? kExitOk : kExitUsage;
@@ -215,6 +223,7 @@ int LintCommand(const std::string& team_path, bool json) {
     std::fprintf(stderr, "%s\n", team.error().message().c_str());
     return kExitUsage;
   }
+  for (const std::string& w : warnings) std::fprintf(stderr, "%s\n", w.c_str());
   size_t steps = 0;
   for (const Step& s : team->flow) steps += s.kind == StepKind::kParallel ? s.children.size() : 1;
   std::printf("%s: ok — team '%s': %zu agents, %zu models, %zu steps\n", team_path.c_str(),

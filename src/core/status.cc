@@ -42,4 +42,11 @@ std::string Status::ToString() const {
   return out;
 }
 
+std::optional<StatusCode> ParseStatusCode(std::string_view name) {
+  for (int i = 0; i <= static_cast<int>(StatusCode::kCancelled); ++i) {
+    if (StatusCodeName(static_cast<StatusCode>(i)) == name) return static_cast<StatusCode>(i);
+  }
+  return std::nullopt;
+}
+
 }  // namespace chorus

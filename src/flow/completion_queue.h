@@ -17,6 +17,7 @@ struct Completion {
   size_t unit = 0;
   int attempt = 0;
   ChatResult result;
+  bool replayed = false;  // a recorded outcome given back to a resumed run, not a new answer
 };
 
 class CompletionQueue {

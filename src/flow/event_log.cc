@@ -11,6 +11,7 @@ void EventLog::Add(std::string kind, std::string step, std::string agent, nlohma
   e.agent = std::move(agent);
   // Model answers and inputs may carry invalid UTF-8; the store keeps valid JSON regardless.
   e.payload = payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (journal_ && journal_->ConsumeRecorded(e)) return;
   pending_.push_back(std::move(e));
   payloads_.push_back(std::move(payload));
 }

@@ -11,6 +11,7 @@
 
 #include "chorus/clock.h"
 #include "chorus/store.h"
+#include "flow/journal.h"
 #include "flow/report_folder.h"
 
 namespace chorus {
@@ -31,6 +32,8 @@ class EventLog {
   // recorded and the caller must stop: effects of unrecorded facts must not happen.
   Status Flush();
   bool empty() const { return pending_.empty(); }
+  // Resuming: events the journal already holds are not recorded (or reported) again.
+  void SkipRecorded(RunJournal* journal) { journal_ = journal; }
 
  private:
   std::string run_id_;
@@ -38,6 +41,7 @@ class EventLog {
   const Clock* clock_;
   ReportFolder* folder_;
   Observer observer_;
+  RunJournal* journal_ = nullptr;
   std::vector<Event> pending_;
   std::vector<nlohmann::json> payloads_;
 };

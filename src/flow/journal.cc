@@ -3,6 +3,16 @@
 namespace chorus {
 namespace {
 
+std::string Signature(const Event& e) {
+  std::string s;
+  s.reserve(e.kind.size() + e.step.size() + e.agent.size() + e.payload.size() + 3);
+  s.append(e.kind).push_back('\0');
+  s.append(e.step).push_back('\0');
+  s.append(e.agent).push_back('\0');
+  s.append(e.payload);
+  return s;
+}
+
 ChatResponse ResponseFrom(const nlohmann::json& p) {
   ChatResponse r;
   r.text = p.value("text", "");
@@ -17,13 +27,20 @@ ChatResponse ResponseFrom(const nlohmann::json& p) {
   return r;
 }
 
+ModelError ErrorFrom(const nlohmann::json& p) {
+  StatusCode code = ParseStatusCode(p.value("code", "")).value_or(StatusCode::kInternal);
+  ModelError error{Status(code, p.value("message", "")), p.value("http_status", 0), std::nullopt};
+  return error;
+}
+
 }  // namespace
 
 RunJournal RunJournal::FromEvents(const std::vector<Event>& events) {
   RunJournal journal;
   journal.event_count_ = events.size();
-  std::map<std::string, std::string> key_of_latest_request;  // path -> idempotency key
+  std::map<std::string, std::string> latest_key;  // step path -> key of its latest request
   for (const Event& e : events) {
+    ++journal.recorded_[Signature(e)];
     nlohmann::json p = nlohmann::json::parse(e.payload, nullptr, false);
     if (p.is_discarded() || !p.is_object()) p = nlohmann::json::object();
     if (e.kind == "run.started") {
@@ -31,38 +48,26 @@ RunJournal RunJournal::FromEvents(const std::vector<Event>& events) {
       continue;
     }
     if (e.step.empty()) continue;
-    UnitRecord& u = journal.units_[e.step];
-    if (e.kind == "step.started") {
-      u.started = true;
-    } else if (e.kind == "brief.dispatched") {
-      u.dispatched = true;
-    } else if (e.kind == "llm.request") {
-      u.requests = std::max(u.requests, p.value("attempt", u.requests + 1));
-      u.awaiting_answer = true;
-      u.undecided_answer.reset();
-      key_of_latest_request[e.step] = p.value("key", "");
-    } else if (e.kind == "llm.response") {
-      u.awaiting_answer = false;
-      u.undecided_answer = ResponseFrom(p);
-      if (auto key = key_of_latest_request.find(e.step); key != key_of_latest_request.end()) {
+    if (e.kind == "llm.request") {
+      std::string key = p.value("key", "");
+      journal.requested_.insert(key);
+      latest_key[e.step] = std::move(key);
+    } else if (e.kind == "llm.response" || e.kind == "llm.error") {
+      auto key = latest_key.find(e.step);
+      if (key == latest_key.end()) continue;
+      if (e.kind == "llm.response") {
+        journal.outcomes_.insert_or_assign(key->second, ChatResult(ResponseFrom(p)));
         journal.answered_keys_.push_back(key->second);
+      } else {
+        journal.outcomes_.insert_or_assign(key->second, ChatResult(tl::unexpected(ErrorFrom(p))));
       }
-    } else if (e.kind == "llm.error") {
-      u.awaiting_answer = false;
-      if (p.contains("retry_in_ms")) ++u.transient_failures;
-    } else if (e.kind == "output.rejected") {
-      u.undecided_answer.reset();
-      ++u.rejections;
-      u.feedback.push_back(p.value("reason", ""));
     } else if (e.kind == "step.completed") {
-      u.undecided_answer.reset();
       StepOutput out;
       out.text = p.value("output", "");
       if (auto json = p.find("json"); json != p.end()) out.json = *json;
-      u.completed = std::move(out);
+      journal.units_[e.step].completed = std::move(out);
     } else if (e.kind == "step.failed") {
-      u.undecided_answer.reset();
-      u.failed = p.value("error", "");
+      journal.units_[e.step].failed = p.value("error", "");
     }
   }
   return journal;
@@ -71,6 +76,18 @@ RunJournal RunJournal::FromEvents(const std::vector<Event>& events) {
 const UnitRecord* RunJournal::Find(const std::string& path) const {
   auto it = units_.find(path);
   return it == units_.end() ? nullptr : &it->second;
+}
+
+const ChatResult* RunJournal::Outcome(const std::string& key) const {
+  auto it = outcomes_.find(key);
+  return it == outcomes_.end() ? nullptr : &it->second;
+}
+
+bool RunJournal::ConsumeRecorded(const Event& event) {
+  auto it = recorded_.find(Signature(event));
+  if (it == recorded_.end() || it->second == 0) return false;
+  --it->second;
+  return true;
 }
 
 }  // namespace chorus

@@ -1,11 +1,24 @@
-// RunJournal: what a run's recorded events say about each step path, so that a resumed run
-// can skip finished work and continue the rest without asking a model again for an answer
-// that is already in the store. Built once from the events; read-only afterwards.
+// RunJournal: what a run's recorded events say, read back so that a resumed run can continue
+// it. A resumed run executes the flow again from the start, deterministically, and consults
+// the journal at every point where the first run met the outside world:
+//
+//   * a plain step that completed (or failed) is settled from its record at once;
+//   * a request whose answer or error is recorded gets that outcome back, never sent again;
+//   * a request that was recorded as sent but has no outcome goes out again, under the same
+//     idempotency key;
+//   * an event the re-execution adds that is already recorded (same kind, step, agent and
+//     payload) is not recorded twice.
+//
+// Everything in between (gates, witnesses, rejections, retries) is decided again from the
+// same inputs and answers, so it comes out the same. Built once; read-only afterwards except
+// for ConsumeRecorded.
 #pragma once
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "chorus/model_client.h"
@@ -14,22 +27,10 @@
 
 namespace chorus {
 
-// The recorded history of one step path ("draft", "reviews", "reviews[3]").
+// How a recorded step path ended, when it did.
 struct UnitRecord {
-  bool started = false;               // step.started
-  bool dispatched = false;            // brief.dispatched
-  int requests = 0;                   // highest attempt with an llm.request
-  int rejections = 0;                 // output.rejected
-  int transient_failures = 0;         // llm.error events that scheduled a retry
-  std::vector<std::string> feedback;  // the rejection reasons, in order
   std::optional<StepOutput> completed;
   std::optional<std::string> failed;  // the error of step.failed
-  // The latest request has neither an answer nor an error recorded: it may or may not have
-  // reached the server, so it is sent again under the same idempotency key.
-  bool awaiting_answer = false;
-  // The latest answer was recorded but nothing was decided about it yet (the process died
-  // between the two): it is checked again rather than requested again.
-  std::optional<ChatResponse> undecided_answer;
 };
 
 class RunJournal {
@@ -37,14 +38,24 @@ class RunJournal {
   static RunJournal FromEvents(const std::vector<Event>& events);
 
   const UnitRecord* Find(const std::string& path) const;
+  // The recorded outcome of the request with this idempotency key: its answer or its error.
+  const ChatResult* Outcome(const std::string& key) const;
+  // Whether a request with this key was recorded (sent, or about to be).
+  bool Requested(const std::string& key) const { return requested_.count(key) > 0; }
+  // True, once per recorded occurrence, when an identical event is already in the store.
+  bool ConsumeRecorded(const Event& event);
+
   // The payload of the run's run.started event (inputs, models, options); null if none.
   const nlohmann::json& started() const { return started_; }
   size_t event_count() const { return event_count_; }
-  // Keys of the requests whose answers are recorded ("run/path/attempt").
+  // Keys of the requests whose answers are recorded, in record order.
   const std::vector<std::string>& answered_keys() const { return answered_keys_; }
 
  private:
   std::map<std::string, UnitRecord> units_;
+  std::unordered_map<std::string, ChatResult> outcomes_;
+  std::set<std::string> requested_;
+  std::unordered_map<std::string, int> recorded_;  // event signature -> occurrences left
   nlohmann::json started_;
   size_t event_count_ = 0;
   std::vector<std::string> answered_keys_;

@@ -151,8 +151,8 @@ Result<Clients> MakeClients(const Team& team, const RunOptions& options,
 // the report first, so it covers the whole run); `opening` is run.started or run.resumed.
 RunReport Execute(const Team& team, const RunOptions& options, const Clock* clock, RunRecord record,
                   std::map<std::string, std::string> inputs, const Clients& clients,
-                  const std::vector<Event>& past, const RunJournal* journal,
-                  const std::string& opening, nlohmann::json opening_payload) {
+                  const std::vector<Event>& past, RunJournal* journal, const std::string& opening,
+                  nlohmann::json opening_payload) {
   RunReport report;
   report.run_id = record.run_id;
   report.team = team.name;
@@ -163,6 +163,7 @@ RunReport Execute(const Team& team, const RunOptions& options, const Clock* cloc
   }
   EventLog log(record.run_id, options.store, clock, &folder, options.on_event);
   log.Add(opening, "", "", std::move(opening_payload));
+  log.SkipRecorded(journal);
 
   SchedulerConfig config;
   config.team = &team;

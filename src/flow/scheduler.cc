@@ -77,6 +77,10 @@ void Scheduler::StartStage(const Step& item) {
 }
 
 void Scheduler::AddStepRun(const Step& step) {
+  if (step.kind == StepKind::kWitness) {
+    AddWitnessRun(step);
+    return;
+  }
   StepRun run;
   run.step = &step;
   size_t run_index = step_runs_.size();
@@ -114,14 +118,11 @@ void Scheduler::AddStepRun(const Step& step) {
     }
   }
   run.cap = std::max(1, step.concurrency);
-  const UnitRecord* past = Recorded(step.id);
-  if (past == nullptr || !past->started) {
-    log_->Add("step.started", step.id, "",
-              {{"kind", "map"},
-               {"items", items.size()},
-               {"concurrency", run.cap},
-               {"agents", step.agents}});
-  }
+  log_->Add("step.started", step.id, "",
+            {{"kind", "map"},
+             {"items", items.size()},
+             {"concurrency", run.cap},
+             {"agents", step.agents}});
   if (failure.empty() && items.empty()) failure = "map '" + step.id + "' has no items to run over";
   for (size_t i = 0; i < items.size(); ++i) {
     add_unit(ItemPath(step.id, static_cast<int>(i)), static_cast<int>(i), items[i],
@@ -149,7 +150,8 @@ void Scheduler::LaunchReady() {
   if (stage_failed_) return;  // let what is in flight finish; start nothing new
   for (StepRun& run : step_runs_) {
     if (run.failed) continue;
-    int cap = run.step->kind == StepKind::kMap ? run.cap : 1;
+    int cap =
+        run.step->kind == StepKind::kMap || run.step->kind == StepKind::kWitness ? run.cap : 1;
     while (run.next < run.units.size() && run.in_flight < cap) {
       ++run.in_flight;
       Launch(run.units[run.next++]);
@@ -160,51 +162,43 @@ void Scheduler::LaunchReady() {
 
 void Scheduler::Launch(size_t index) {
   Unit& unit = units_[index];
-  const UnitRecord* past = Recorded(unit.path);
-  if (past && ReplayRecorded(index, *past)) return;
-  if (past == nullptr || !past->started) {
-    nlohmann::json started = {
-        {"kind", unit.item_index >= 0 ? "map-item" : std::string(StepKindName(unit.step->kind))}};
-    if (unit.item_index >= 0) started["item"] = unit.item;
-    log_->Add("step.started", unit.path, unit.agent, std::move(started));
+  if (SettleFromRecord(index)) return;
+  nlohmann::json started = {{"kind", unit.judge != JudgeRole::kNone ? "judge"
+                                     : unit.witness >= 0            ? "vote"
+                                     : unit.item_index >= 0
+                                         ? "map-item"
+                                         : std::string(StepKindName(unit.step->kind))}};
+  if (unit.item_index >= 0) started["item"] = unit.item;
+  log_->Add("step.started", unit.path, unit.agent, std::move(started));
+  if (unit.judge == JudgeRole::kNone) {  // a judge's brief was built when it was created
+    Result<DelegationBrief> brief = BuildBrief(unit);
+    if (!brief) {
+      FailUnit(index, "cannot build the brief: " + brief.error().message());
+      return;
+    }
+    unit.brief = std::move(*brief);
+    if (unit.step->gate) AddGateToAcceptance(*unit.step->gate, &unit.brief);
   }
-  Result<DelegationBrief> brief = BuildBrief(unit);
-  if (!brief) {
-    FailUnit(index, "cannot build the brief: " + brief.error().message());
-    return;
-  }
-  unit.brief = std::move(*brief);
-  if (past == nullptr || !past->dispatched) {
-    log_->Add("brief.dispatched", unit.path, unit.agent, unit.brief.ToJson());
-  }
-  if (past && past->undecided_answer) {
-    HandleAnswer(index, *past->undecided_answer, /*recorded=*/true);
-    return;
-  }
+  log_->Add("brief.dispatched", unit.path, unit.agent, unit.brief.ToJson());
   SendRequest(index);
 }
 
-const UnitRecord* Scheduler::Recorded(const std::string& path) const {
-  return config_.journal ? config_.journal->Find(path) : nullptr;
-}
-
-bool Scheduler::ReplayRecorded(size_t index, const UnitRecord& past) {
-  if (past.completed) {
-    CompleteUnit(index, *past.completed, /*record=*/false);
+bool Scheduler::SettleFromRecord(size_t index) {
+  if (config_.journal == nullptr) return false;
+  const Unit& unit = units_[index];
+  // Judges and witness votes feed decisions that are made again, so they run again (on their
+  // recorded answers); a plain step's recorded outcome is final.
+  if (unit.judge != JudgeRole::kNone || unit.witness >= 0) return false;
+  const UnitRecord* past = config_.journal->Find(unit.path);
+  if (past == nullptr) return false;
+  if (past->completed) {
+    CompleteUnit(index, *past->completed, /*record=*/false);
     return true;
   }
-  if (past.failed) {
-    FailUnit(index, *past.failed, /*record=*/false);
+  if (past->failed) {
+    FailUnit(index, *past->failed, /*record=*/false);
     return true;
   }
-  // Started but unfinished: continue from the attempt the record reached. The brief is built
-  // again from the same recorded outputs, so it is the one that was dispatched.
-  Unit& unit = units_[index];
-  unit.requests = past.requests;
-  unit.rejections = past.rejections;
-  unit.transient_failures = past.transient_failures;
-  unit.feedback = past.feedback;
-  unit.resend = past.awaiting_answer && past.requests > 0;
   return false;
 }
 
@@ -215,8 +209,7 @@ void Scheduler::SendRequest(size_t index) {
   unit.state = UnitState::kInFlight;
   // A request the record shows as sent but unanswered goes out again under the same key, so
   // a server that honours idempotency keys can answer it from its own record.
-  bool resent = std::exchange(unit.resend, false);
-  if (!resent) ++unit.requests;
+  ++unit.requests;
   ++in_flight_;
 
   ChatRequest request;
@@ -233,7 +226,17 @@ void Scheduler::SendRequest(size_t index) {
                             {"endpoint", endpoint.name},
                             {"model", endpoint.model},
                             {"messages", MessagesJson(request.messages)}};
-  if (resent) payload["resent"] = true;
+  if (config_.journal) {
+    const std::string& key = request.idempotency_key;
+    if (const ChatResult* outcome = config_.journal->Outcome(key)) {
+      // Resuming, and this very request has a recorded outcome: it is not asked again.
+      log_->Add("llm.request", unit.path, unit.agent, std::move(payload));
+      queue_->Push(Completion{index, unit.requests, *outcome, /*replayed=*/true});
+      return;
+    }
+    // Sent before the interruption but never answered: the same key goes out again.
+    if (config_.journal->Requested(key)) payload["resent"] = true;
+  }
   log_->Add("llm.request", unit.path, unit.agent, std::move(payload));
   to_send_.emplace_back(index, std::move(request));
 }
@@ -276,9 +279,9 @@ void Scheduler::Handle(Completion c) {
   --in_flight_;
   if (store_failed_) return;
   if (c.result) {
-    HandleAnswer(c.unit, *c.result);
+    HandleAnswer(c.unit, *c.result, c.replayed);
   } else {
-    HandleError(c.unit, c.result.error());
+    HandleError(c.unit, c.result.error(), c.replayed);
   }
 }
 
@@ -300,7 +303,9 @@ void Scheduler::HandleAnswer(size_t index, const ChatResponse& response, bool re
 
   Result<AcceptedOutput> accepted = CheckOutput(unit.brief.output, text);
   if (accepted) {
-    CompleteUnit(index, StepOutput{std::move(accepted->text), std::move(accepted->json)});
+    StepOutput output{std::move(accepted->text), std::move(accepted->json)};
+    if (DivertAccepted(index, output)) return;
+    CompleteUnit(index, std::move(output));
     return;
   }
   ++unit.rejections;
@@ -316,7 +321,7 @@ void Scheduler::HandleAnswer(size_t index, const ChatResponse& response, bool re
   SendRequest(index);
 }
 
-void Scheduler::HandleError(size_t index, const ModelError& error) {
+void Scheduler::HandleError(size_t index, const ModelError& error, bool recorded) {
   Unit& unit = units_[index];
   const std::string& endpoint =
       config_.clients.at(config_.team->FindAgent(unit.agent)->model)->config().name;
@@ -329,15 +334,16 @@ void Scheduler::HandleError(size_t index, const ModelError& error) {
   bool retry = error.transient() && unit.transient_failures < config_.transient_retries;
   if (retry) {
     ++unit.transient_failures;
-    int64_t wait_us = BackoffUs(unit, error);
+    // A recorded error's wait was already waited, before the interruption.
+    int64_t wait_us = recorded ? 0 : BackoffUs(unit, error);
     payload["retry_in_ms"] = wait_us / 1000;
-    log_->Add("llm.error", unit.path, unit.agent, std::move(payload));
+    if (!recorded) log_->Add("llm.error", unit.path, unit.agent, std::move(payload));
     unit.state = UnitState::kWaiting;
     timers_.push_back({config_.clock->MonotonicUs() + wait_us, index});
     std::push_heap(timers_.begin(), timers_.end(), std::greater<>());
     return;
   }
-  log_->Add("llm.error", unit.path, unit.agent, std::move(payload));
+  if (!recorded) log_->Add("llm.error", unit.path, unit.agent, std::move(payload));
   std::string why = error.status.message();
   if (error.transient()) {
     why += " (gave up after " + std::to_string(unit.transient_failures + 1) + " attempts)";
@@ -375,6 +381,10 @@ void Scheduler::CompleteUnit(size_t index, StepOutput output, bool record) {
 void Scheduler::FinishStepRunIfDone(StepRun& run) {
   if (run.failed || run.done < run.units.size()) return;
   const Step& step = *run.step;
+  if (step.kind == StepKind::kWitness) {
+    DecideWitnessRun(static_cast<size_t>(&run - step_runs_.data()));
+    return;
+  }
   if (step.kind != StepKind::kMap) {
     outputs_[step.id] = units_[run.units.front()].output;
     return;
@@ -386,10 +396,8 @@ void Scheduler::FinishStepRunIfDone(StepRun& run) {
     items.push_back(units_[u].output);
   }
   StepOutput combined = CombineMapOutputs(labels, items);
-  if (const UnitRecord* past = Recorded(step.id); past == nullptr || !past->completed) {
-    log_->Add("step.completed", step.id, "",
-              {{"output", combined.text}, {"json", combined.json}, {"items", items.size()}});
-  }
+  log_->Add("step.completed", step.id, "",
+            {{"output", combined.text}, {"json", combined.json}, {"items", items.size()}});
   outputs_[step.id] = std::move(combined);
 }
 
@@ -397,11 +405,21 @@ void Scheduler::FailUnit(size_t index, const std::string& why, bool record) {
   Unit& unit = units_[index];
   unit.state = UnitState::kFailed;
   if (record) log_->Add("step.failed", unit.path, unit.agent, {{"error", why}});
+  if (unit.judge == JudgeRole::kGate) {
+    // A gate's judge belongs to no step run: the unit it was judging fails with it (once,
+    // when several judges fail).
+    if (units_[unit.judged_unit].state == UnitState::kInFlight) {
+      FailUnit(unit.judged_unit, "the judge of its quality gate failed: " + why, record);
+    }
+    return;
+  }
   StepRun& run = step_runs_[unit.step_run];
   --run.in_flight;
   if (record && !run.failed && unit.item_index >= 0) {
     log_->Add("step.failed", run.step->id, "",
               {{"error", "item " + std::to_string(unit.item_index) + " failed: " + why}});
+  } else if (record && !run.failed && run.step->kind == StepKind::kWitness) {
+    log_->Add("step.failed", run.step->id, "", {{"error", unit.path + " failed: " + why}});
   }
   run.failed = true;
   if (!stage_failed_) {

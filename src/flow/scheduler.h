@@ -20,8 +20,10 @@
 #include "chorus/team.h"
 #include "flow/completion_queue.h"
 #include "flow/event_log.h"
+#include "flow/gate.h"
 #include "flow/journal.h"
 #include "flow/step_output.h"
+#include "flow/witness.h"
 
 namespace chorus {
 
@@ -33,9 +35,9 @@ struct SchedulerConfig {
   int transient_retries = 3;
   uint64_t seed = 1;
   const Clock* clock = nullptr;
-  // Set when resuming: finished steps keep their recorded outputs, recorded answers are
-  // reused, and only what the record lacks is asked for again.
-  const RunJournal* journal = nullptr;
+  // Set when resuming (see flow/journal.h): finished steps keep their recorded outputs,
+  // recorded answers and errors are reused, and only what the record lacks is asked for.
+  RunJournal* journal = nullptr;
 };
 
 class Scheduler {
@@ -49,6 +51,7 @@ class Scheduler {
 
  private:
   enum class UnitState { kPending, kWaiting, kInFlight, kDone, kFailed };
+  enum class JudgeRole { kNone, kGate, kWitness };
 
   struct Unit {
     std::string path;  // "draft", "reviews[3]"
@@ -61,10 +64,20 @@ class Scheduler {
     int requests = 0;            // attempt number of the latest request
     int rejections = 0;          // answers that missed the expected output
     int transient_failures = 0;  // timeouts, 429, 5xx
-    bool resend = false;         // resuming: send the latest attempt again under its key
     std::vector<std::string> feedback;
     DelegationBrief brief;
     StepOutput output;
+
+    // Quality gates and witnesses. A judge's brief is built when it is created. A gate's judge
+    // scores another unit's output and is not one of its step run's units; a witness step's
+    // judge groups the votes and is one of them.
+    JudgeRole judge = JudgeRole::kNone;
+    size_t judged_unit = 0;         // gate judges: the unit whose output is scored
+    size_t judge_check = 0;         // gate judges: the index of the check in the gate
+    std::optional<GateRound> gate;  // the output held back while its gate decides
+    int witness = -1;  // witness steps: the index of this unit's agent among the witnesses
+    int gate_failures = 0;
+    bool escalated = false;
   };
 
   // One step of the current stage (a task, a map or a synthesis).
@@ -76,6 +89,7 @@ class Scheduler {
     size_t done = 0;
     bool failed = false;
     int cap = 1;
+    WitnessState witness;  // witness steps (scheduler_witness.cc)
   };
 
   struct Timer {
@@ -90,17 +104,29 @@ class Scheduler {
   void Launch(size_t unit);
   void SendRequest(size_t unit);
   void Handle(Completion c);
-  // `recorded`: the answer is already in the store (a resumed run deciding about it).
+  // `recorded`: the outcome is already in the store (a resumed run deciding about it again).
   void HandleAnswer(size_t unit, const ChatResponse& response, bool recorded = false);
-  void HandleError(size_t unit, const ModelError& error);
+  void HandleError(size_t unit, const ModelError& error, bool recorded = false);
   // `record` is false when the outcome is already in the store (a resumed run replaying it).
   void CompleteUnit(size_t unit, StepOutput output, bool record = true);
   void FailUnit(size_t unit, const std::string& why, bool record = true);
-  // Resuming: settles a unit from its record, or restores its counters; true if settled.
-  bool ReplayRecorded(size_t unit, const UnitRecord& past);
-  const UnitRecord* Recorded(const std::string& path) const;
+  // Resuming: settles a plain unit whose outcome is recorded, without running it; true if so.
+  bool SettleFromRecord(size_t unit);
   void FinishStepRunIfDone(StepRun& run);
   bool StageSettled() const;
+
+  // Quality gates and witnesses: scheduler_gate.cc and scheduler_witness.cc.
+  // Called with every accepted answer; true when a gate or a judge took the output over (the
+  // unit is then not complete yet).
+  bool DivertAccepted(size_t unit, StepOutput& output);
+  void StartGate(size_t unit, StepOutput output);
+  void LaunchGateJudge(size_t unit, size_t check);
+  void FinishJudge(size_t judge, const StepOutput& output);
+  void DecideGate(size_t unit);
+  bool IsOfflineAgent(const std::string& agent) const;
+  void AddWitnessRun(const Step& step);
+  void AddWitnessUnits(size_t run, int count);
+  void DecideWitnessRun(size_t run);
   bool Commit();  // flushes the log and sends what it allowed; false if the store failed
 
   Result<std::string> Expand(const std::string& text, const Unit& unit) const;

@@ -24,7 +24,9 @@ std::string SourceLoc::ToString() const {
   return out;
 }
 
-std::string Diagnostic::ToString() const { return loc.ToString() + ": error: " + message; }
+std::string Diagnostic::ToString() const {
+  return loc.ToString() + (severity == Severity::kWarning ? ": warning: " : ": error: ") + message;
+}
 
 std::string_view StepKindName(StepKind kind) {
   switch (kind) {
@@ -36,6 +38,8 @@ std::string_view StepKindName(StepKind kind) {
       return "map";
     case StepKind::kSynthesize:
       return "synthesize";
+    case StepKind::kWitness:
+      return "witness";
   }
   return "unknown";
 }

@@ -8,6 +8,7 @@
 #include "chorus/team.h"
 #include "core/template.h"
 #include "flow/suggest.h"
+#include "flow/team_check_quality.h"
 
 namespace chorus {
 namespace {
@@ -30,13 +31,23 @@ struct Position {
 
 class TeamChecker {
  public:
-  explicit TeamChecker(const Team& team) : team_(team) { team_loc_.file = team.path; }
+  TeamChecker(const Team& team, bool warnings) : team_(team), warnings_(warnings) {
+    team_loc_.file = team.path;
+  }
 
   std::vector<Diagnostic> Run();
 
  private:
   void Error(const SourceLoc& loc, std::string message) {
     out_.push_back(Diagnostic{loc, std::move(message)});
+  }
+  void Warn(const SourceLoc& loc, std::string message) {
+    if (warnings_) out_.push_back(Diagnostic{loc, std::move(message), Severity::kWarning});
+  }
+  QualityCheck Quality() {
+    return QualityCheck{team_, agent_names_,
+                        [this](const SourceLoc& loc, std::string m) { Error(loc, std::move(m)); },
+                        [this](const SourceLoc& loc, std::string m) { Warn(loc, std::move(m)); }};
   }
   template <class Spec, class NameOf>
   void CheckNames(const std::vector<Spec>& specs, std::string_view noun, NameOf name_of);
@@ -56,6 +67,7 @@ class TeamChecker {
   }
 
   const Team& team_;
+  bool warnings_;
   SourceLoc team_loc_;
   std::vector<Diagnostic> out_;
   std::map<std::string, Position> steps_;  // by id; the first of duplicates
@@ -224,8 +236,10 @@ void TeamChecker::CheckStep(const Step& step, const Position& pos) {
         Error(step.loc, "the parallel block has no steps: expected a list of task or map steps");
       }
       for (const Step& child : step.children) {
-        if (child.kind != StepKind::kTask && child.kind != StepKind::kMap) {
-          Error(child.loc, "a parallel block holds task and map steps, found " + Describe(child));
+        if (child.kind != StepKind::kTask && child.kind != StepKind::kMap &&
+            child.kind != StepKind::kWitness) {
+          Error(child.loc,
+                "a parallel block holds task, map and witness steps, found " + Describe(child));
         }
       }
       return;
@@ -261,6 +275,17 @@ void TeamChecker::CheckStep(const Step& step, const Position& pos) {
         }
       }
       break;
+    case StepKind::kWitness:
+      CheckAgentRefs(step, what);
+      CheckWitness(Quality(), step);
+      break;
+  }
+  if (step.gate && step.kind == StepKind::kWitness) {
+    Error(step.gate->loc, what +
+                              " has a gate: gates apply to task, map and synthesize steps; a "
+                              "witness step is checked by its quorum");
+  } else if (step.gate) {
+    CheckGate(Quality(), step);
   }
   if (step.kind == StepKind::kSynthesize) {
     if (step.from.empty()) {
@@ -281,8 +306,9 @@ void TeamChecker::CheckStep(const Step& step, const Position& pos) {
 void TeamChecker::CheckAgentRefs(const Step& step, std::string_view what) {
   if (step.agents.empty()) {
     Error(step.loc, std::string(what) + " has no agent: expected " +
-                        (step.kind == StepKind::kMap ? "'agent: NAME' or 'agents: [NAMES]'"
-                                                     : "'agent: NAME'") +
+                        (step.kind == StepKind::kWitness ? "'agents: [NAMES]'"
+                         : step.kind == StepKind::kMap   ? "'agent: NAME' or 'agents: [NAMES]'"
+                                                         : "'agent: NAME'") +
                         (agent_names_.empty() ? "" : ", one of " + QuotedList(agent_names_)));
   }
   for (const std::string& agent : step.agents) {
@@ -298,7 +324,11 @@ void TeamChecker::CheckAgentRefs(const Step& step, std::string_view what) {
 void TeamChecker::CheckBrief(const Step& step, const Position& pos) {
   const BriefTemplate& brief = step.brief;
   const SourceLoc& loc = brief.loc.line > 0 || step.loc.line == 0 ? brief.loc : step.loc;
-  if (brief.objective.empty() && step.kind != StepKind::kSynthesize) {
+  if (brief.objective.empty() && step.kind == StepKind::kWitness) {
+    Error(loc, Describe(step) +
+                   " has no question: expected 'question: TEXT', what every "
+                   "witness is asked");
+  } else if (brief.objective.empty() && step.kind != StepKind::kSynthesize) {
     Error(loc, Describe(step) +
                    " has a brief with no objective: expected 'brief: { objective: "
                    "... }' or 'brief: TEXT'");
@@ -372,6 +402,12 @@ std::string TeamChecker::OrderProblem(const Position& pos, const std::string& ta
 
 }  // namespace
 
-std::vector<Diagnostic> CheckTeam(const Team& team) { return TeamChecker(team).Run(); }
+std::vector<Diagnostic> CheckTeam(const Team& team) {
+  return TeamChecker(team, /*warnings=*/false).Run();
+}
+
+std::vector<Diagnostic> LintTeam(const Team& team) {
+  return TeamChecker(team, /*warnings=*/true).Run();
+}
 
 }  // namespace chorus

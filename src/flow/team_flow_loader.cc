@@ -1,4 +1,5 @@
-// Reads `flow:` from a team file: task, parallel, map and synthesize steps and their briefs.
+// Reads `flow:` from a team file: task, parallel, map and synthesize steps and their briefs
+// (gates and witness steps: team_quality_loader.cc).
 // Cross-references (agents, steps, inputs) are left to CheckTeam, which also sees teams built
 // in code; this file only checks what a single value can get wrong.
 #include <algorithm>
@@ -15,13 +16,14 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::vector<std::string> kStepKinds = {"task", "parallel", "map", "synthesize"};
-const std::vector<std::string> kTaskKeys = {"task", "agent", "brief", "retries"};
-const std::vector<std::string> kMapKeys = {"map",         "over",  "agents", "agent",
-                                           "concurrency", "brief", "retries"};
-const std::vector<std::string> kSynthesizeKeys = {"synthesize", "agent", "from", "brief",
-                                                  "retries"};
-const std::vector<std::string> kSynthesizeMappingKeys = {"id", "agent", "from", "brief", "retries"};
+const std::vector<std::string> kStepKinds = {"task", "parallel", "map", "synthesize", "witness"};
+const std::vector<std::string> kTaskKeys = {"task", "agent", "brief", "retries", "gate"};
+const std::vector<std::string> kMapKeys = {"map",         "over",  "agents",  "agent",
+                                           "concurrency", "brief", "retries", "gate"};
+const std::vector<std::string> kSynthesizeKeys = {"synthesize", "agent",   "from",
+                                                  "brief",      "retries", "gate"};
+const std::vector<std::string> kSynthesizeMappingKeys = {"id",    "agent",   "from",
+                                                         "brief", "retries", "gate"};
 const std::vector<std::string> kBriefKeys = {"objective", "context", "constraints", "acceptance",
                                              "output"};
 const std::vector<std::string> kOutputKeys = {"format", "sections", "schema", "description"};
@@ -33,8 +35,6 @@ constexpr int64_t kMaxConcurrency = 1000000;
 // Keys of features that are designed (ARCHITECTURE §4) but not built yet.
 const std::vector<YamlReader::Unsupported> kStepUnsupported = {
     {"route", "routing is not supported yet; name the step's agent with 'agent'"},
-    {"gate", "quality gates are not supported yet; describe the bar in the brief's 'acceptance'"},
-    {"witness", "witness steps are not supported yet"},
 };
 
 OutputFormat FormatFromName(const std::string& name) {
@@ -73,14 +73,18 @@ class FlowParser {
   ExpectedOutput ParseOutput(const YamlEntry& entry);
   std::optional<nlohmann::json> ParseSchema(const YamlEntry& entry);
   std::optional<nlohmann::json> LoadSchemaFile(const YamlEntry& ref);
+  std::optional<GateSpec> Gate(const YamlEntry& entry) {
+    return ParseGate(r_, entry, [this](const YamlEntry& e) { return ParseSchema(e); });
+  }
 
   YamlReader& r_;
   fs::path base_dir_;
 };
 
 std::optional<Step> FlowParser::ParseStep(const YAML::Node& node, bool in_parallel) {
-  const std::string expected = in_parallel ? "a step in a parallel block ('task' or 'map')"
-                                           : "a step ('task', 'parallel', 'map' or 'synthesize')";
+  const std::string expected =
+      in_parallel ? "a step in a parallel block ('task', 'map' or 'witness')"
+                  : "a step ('task', 'parallel', 'map', 'synthesize' or 'witness')";
   if (!node.IsMap()) {
     r_.Error(node, "expected " + expected + ", found " + DescribeNode(node));
     return std::nullopt;
@@ -116,8 +120,12 @@ std::optional<Step> FlowParser::ParseStep(const YAML::Node& node, bool in_parall
     return std::nullopt;
   }
   if (kinds.size() > 1) {
+    const bool witness_task = kinds[0].key == "witness" && kinds[1].key == "task";
     r_.Error(kinds[1].key_node, "a step has exactly one kind: found both '" + kinds[0].key +
-                                    "' and '" + kinds[1].key + "'");
+                                    "' and '" + kinds[1].key + "'" +
+                                    (witness_task ? "; name the step a witness examines with "
+                                                    "'about: STEP'"
+                                                  : ""));
     return std::nullopt;
   }
   const YamlEntry& kind = kinds[0];
@@ -132,6 +140,7 @@ std::optional<Step> FlowParser::ParseStep(const YAML::Node& node, bool in_parall
   if (kind.key == "task") return ParseTask(node, kind);
   if (kind.key == "parallel") return ParseParallel(node, kind);
   if (kind.key == "map") return ParseMap(node, kind);
+  if (kind.key == "witness") return ParseWitness(r_, node, kind);
   return ParseSynthesize(node, kind);
 }
 
@@ -157,6 +166,8 @@ std::optional<Step> FlowParser::ParseTask(const YAML::Node& node, const YamlEntr
       step.brief = ParseBrief(e).brief;
     } else if (e.key == "retries") {
       if (auto n = r_.Integer(e, 0, kMaxRetries)) step.retries = static_cast<int>(*n);
+    } else if (e.key == "gate") {
+      step.gate = Gate(e);
     }
   }
   return step;
@@ -225,6 +236,8 @@ std::optional<Step> FlowParser::ParseMap(const YAML::Node& node, const YamlEntry
       step.brief = ParseBrief(e).brief;
     } else if (e.key == "retries") {
       if (auto n = r_.Integer(e, 0, kMaxRetries)) step.retries = static_cast<int>(*n);
+    } else if (e.key == "gate") {
+      step.gate = Gate(e);
     }
   }
   return step;
@@ -267,6 +280,8 @@ std::optional<Step> FlowParser::ParseSynthesize(const YAML::Node& node, const Ya
       has_output = parsed.has_output;
     } else if (e.key == "retries") {
       if (auto n = r_.Integer(e, 0, kMaxRetries)) step.retries = static_cast<int>(*n);
+    } else if (e.key == "gate") {
+      step.gate = Gate(e);
     }
   }
   if (!has_brief) step.brief.loc = step.loc;

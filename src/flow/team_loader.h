@@ -4,6 +4,8 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
+#include <optional>
 #include <vector>
 
 #include "chorus/team.h"
@@ -15,5 +17,15 @@ namespace chorus {
 // `base_dir` is where `$ref` schema files are looked up (the team file's directory).
 std::vector<Step> ParseFlow(YamlReader& reader, const YamlEntry& flow,
                             const std::filesystem::path& base_dir);
+
+// `gate:` on a task, map or synthesize step (team_quality_loader.cc). `parse_schema` reads a
+// `schema:` value the way a brief's output does (inline or { $ref: FILE }).
+using SchemaParser = std::function<std::optional<nlohmann::json>(const YamlEntry&)>;
+std::optional<GateSpec> ParseGate(YamlReader& reader, const YamlEntry& entry,
+                                  const SchemaParser& parse_schema);
+
+// A `witness` step, in either form: `witness: ID` with its keys beside it, or
+// `witness: { id: ID, ... }` (team_quality_loader.cc).
+std::optional<Step> ParseWitness(YamlReader& reader, const YAML::Node& node, const YamlEntry& kind);
 
 }  // namespace chorus

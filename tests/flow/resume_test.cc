@@ -247,7 +247,7 @@ TEST_F(ResumeTest, RefusesAnEditedTeamFile) {
       << resumed.error().message();
 }
 
-TEST(RunJournalTest, FoldsEachPathsHistory) {
+TEST(RunJournalTest, KnowsOutcomesByKeyAndRecordedEvents) {
   auto event = [](std::string kind, std::string step, nlohmann::json p) {
     Event e;
     e.kind = std::move(kind);
@@ -257,40 +257,49 @@ TEST(RunJournalTest, FoldsEachPathsHistory) {
   };
   std::vector<Event> events = {
       event("run.started", "", {{"inputs", {{"x", {{"text", "hello"}}}}}}),
-      event("step.started", "a", {}),
-      event("brief.dispatched", "a", {}),
+      event("step.started", "a", {{"kind", "task"}}),
       event("llm.request", "a", {{"attempt", 1}, {"key", "r/a/1"}}),
-      event("llm.response", "a", {{"text", "bad"}}),
+      event("llm.response", "a", {{"text", "bad"}, {"usage", {{"output_tokens", 4}}}}),
       event("output.rejected", "a", {{"reason", "missing section Risks"}}),
       event("llm.request", "a", {{"attempt", 2}, {"key", "r/a/2"}}),
-      event("llm.error", "a", {{"attempt", 2}, {"retry_in_ms", 10}}),
+      event("llm.error", "a",
+            {{"code", "RESOURCE_EXHAUSTED"}, {"message", "429"}, {"http_status", 429}}),
       event("llm.request", "a", {{"attempt", 3}, {"key", "r/a/3"}}),
-      event("step.started", "b", {}),
-      event("llm.request", "b", {{"attempt", 1}, {"key", "r/b/1"}}),
-      event("llm.response", "b", {{"text", "fine"}, {"usage", {{"output_tokens", 4}}}}),
-      event("step.started", "c", {}),
+      event("step.started", "c", {{"kind", "task"}}),
       event("step.completed", "c", {{"output", "done"}, {"json", {{"k", 1}}}}),
+      event("step.failed", "d", {{"error", "boom"}}),
   };
   RunJournal j = RunJournal::FromEvents(events);
   EXPECT_EQ(j.started()["inputs"]["x"]["text"], "hello");
-  const UnitRecord* a = j.Find("a");
-  ASSERT_NE(a, nullptr);
-  EXPECT_EQ(a->requests, 3);
-  EXPECT_EQ(a->rejections, 1);
-  EXPECT_EQ(a->transient_failures, 1);
-  EXPECT_EQ(a->feedback, std::vector<std::string>{"missing section Risks"});
-  EXPECT_TRUE(a->awaiting_answer);
-  EXPECT_FALSE(a->undecided_answer);
-  const UnitRecord* b = j.Find("b");
-  ASSERT_NE(b, nullptr);
-  ASSERT_TRUE(b->undecided_answer);
-  EXPECT_EQ(b->undecided_answer->text, "fine");
-  EXPECT_EQ(b->undecided_answer->usage.output_tokens, 4);
+  EXPECT_EQ(j.event_count(), events.size());
+
+  const ChatResult* first = j.Outcome("r/a/1");
+  ASSERT_TRUE(first && first->has_value());
+  EXPECT_EQ((*first)->text, "bad");
+  EXPECT_EQ((*first)->usage.output_tokens, 4);
+  const ChatResult* second = j.Outcome("r/a/2");
+  ASSERT_TRUE(second && !second->has_value());
+  EXPECT_EQ(second->error().status.code(), StatusCode::kResourceExhausted);
+  EXPECT_TRUE(second->error().transient());
+  EXPECT_EQ(second->error().http_status, 429);
+  EXPECT_EQ(j.Outcome("r/a/3"), nullptr);  // sent, never answered
+  EXPECT_TRUE(j.Requested("r/a/3"));
+  EXPECT_FALSE(j.Requested("r/a/4"));
+  EXPECT_EQ(j.answered_keys(), std::vector<std::string>({"r/a/1"}));
+
   const UnitRecord* c = j.Find("c");
   ASSERT_TRUE(c && c->completed);
   EXPECT_EQ(c->completed->json["k"], 1);
-  EXPECT_EQ(j.answered_keys(), std::vector<std::string>({"r/a/1", "r/b/1"}));
+  ASSERT_TRUE(j.Find("d") && j.Find("d")->failed);
+  EXPECT_EQ(*j.Find("d")->failed, "boom");
+  EXPECT_EQ(j.Find("a"), nullptr);  // started, never settled
   EXPECT_EQ(j.Find("nope"), nullptr);
+
+  // An identical event is "already recorded" once per recorded occurrence.
+  Event again = event("step.started", "c", {{"kind", "task"}});
+  EXPECT_TRUE(j.ConsumeRecorded(again));
+  EXPECT_FALSE(j.ConsumeRecorded(again));
+  EXPECT_FALSE(j.ConsumeRecorded(event("step.started", "c", {{"kind", "map"}})));
 }
 
 }  // namespace
