@@ -81,6 +81,14 @@ void ProgressPrinter::OnEvent(const Event& e, const nlohmann::json& p) {
       text = Truncate(text, 70) + "; retry in " + FormatDuration(p.value("retry_in_ms", 0));
     }
     Line("!", e.step, e.agent, text);
+  } else if (kind == "llm.failover") {
+    Line("⇢", e.step, e.agent,
+         "failing over " + p.value("from", "") + " → " + p.value("to", "") + " (" +
+             p.value("reason", "") + ")");
+  } else if (kind == "circuit.opened" || kind == "circuit.closed") {
+    std::fprintf(out_, "chorus: circuit of model '%s' %s: %s\n", p.value("endpoint", "").c_str(),
+                 kind == "circuit.opened" ? "opened" : "closed",
+                 Truncate(p.value("cause", ""), 100).c_str());
   } else if (kind == "step.completed" || kind == "step.failed") {
     bool ok = kind == "step.completed";
     std::string map = MapOf(e.step);

@@ -5,6 +5,7 @@
 
 #include "core/template.h"
 #include "core/utf8.h"
+#include "flow/failover.h"
 
 namespace chorus {
 namespace {
@@ -143,6 +144,7 @@ void Scheduler::LaunchReady() {
     timers_.pop_back();
     if (units_[unit].state == UnitState::kWaiting) SendRequest(unit);
   }
+  PumpGovernors();
   if (stage_failed_) return;  // let what is in flight finish; start nothing new
   for (StepRun& run : step_runs_) {
     if (run.failed) continue;
@@ -174,26 +176,35 @@ void Scheduler::Launch(size_t index) {
 void Scheduler::SendRequest(size_t index) {
   Unit& unit = units_[index];
   const AgentSpec* agent = config_.team->FindAgent(unit.agent);
-  ModelClient* client = config_.clients.at(agent->model);
-  unit.state = UnitState::kInFlight;
-  ++unit.requests;
-  ++in_flight_;
-
+  if (unit.models.empty()) unit.models = FallbackChain(*config_.team, agent->model);
   ChatRequest request;
   request.messages = RenderBrief(agent->role, unit.brief, unit.feedback);
   request.json_output = unit.brief.output.format == OutputFormat::kJson;
-  request.idempotency_key = config_.run_id + "/" + unit.path + "/" + std::to_string(unit.requests);
   request.agent = unit.agent;
-  const EndpointConfig& endpoint = client->config();
   // Only the offline model answers from the structured brief; HTTP clients send messages.
-  if (endpoint.provider == Provider::kOffline) request.brief = unit.brief.ToJson();
+  if (Client(unit)->config().provider == Provider::kOffline) request.brief = unit.brief.ToJson();
+  unit.pending = std::move(request);
+  AskToSend(index);
+}
 
-  log_->Add("llm.request", unit.path, unit.agent,
-            {{"attempt", unit.requests},
-             {"key", request.idempotency_key},
-             {"endpoint", endpoint.name},
-             {"model", endpoint.model},
-             {"messages", MessagesJson(request.messages)}});
+void Scheduler::Dispatch(size_t index) {
+  Unit& unit = units_[index];
+  unit.state = UnitState::kInFlight;
+  ++unit.requests;
+  ++in_flight_;
+  ChatRequest request = std::move(unit.pending);
+  request.idempotency_key = config_.run_id + "/" + unit.path + "/" + std::to_string(unit.requests);
+  const EndpointConfig& endpoint = Client(unit)->config();
+  nlohmann::json payload = {{"attempt", unit.requests},
+                            {"key", request.idempotency_key},
+                            {"endpoint", endpoint.name},
+                            {"model", endpoint.model},
+                            {"messages", MessagesJson(request.messages)}};
+  if (unit.queued_at_us >= 0) {
+    payload["queued_ms"] = (config_.clock->MonotonicUs() - unit.queued_at_us) / 1000;
+    unit.queued_at_us = -1;
+  }
+  log_->Add("llm.request", unit.path, unit.agent, std::move(payload));
   to_send_.emplace_back(index, std::move(request));
 }
 
@@ -212,7 +223,7 @@ bool Scheduler::Commit() {
   sending.swap(to_send_);
   for (auto& [index, request] : sending) {
     const Unit& unit = units_[index];
-    ModelClient* client = config_.clients.at(config_.team->FindAgent(unit.agent)->model);
+    ModelClient* client = Client(unit);
     std::shared_ptr<CompletionQueue> queue = queue_;
     int attempt = unit.requests;
     client->Submit(std::move(request), [queue, index, attempt](ChatResult result) {
@@ -223,7 +234,7 @@ bool Scheduler::Commit() {
 }
 
 bool Scheduler::StageSettled() const {
-  if (in_flight_ > 0 || !timers_.empty() || !to_send_.empty()) return false;
+  if (in_flight_ > 0 || queued_ > 0 || !timers_.empty() || !to_send_.empty()) return false;
   if (stage_failed_) return true;
   for (const StepRun& run : step_runs_) {
     if (run.done < run.units.size()) return false;
@@ -233,6 +244,7 @@ bool Scheduler::StageSettled() const {
 
 void Scheduler::Handle(Completion c) {
   --in_flight_;
+  ReleaseEndpoint(c.unit, c.result);
   if (store_failed_) return;
   if (c.result) {
     HandleAnswer(c.unit, *c.result);
@@ -277,8 +289,7 @@ void Scheduler::HandleAnswer(size_t index, const ChatResponse& response) {
 
 void Scheduler::HandleError(size_t index, const ModelError& error) {
   Unit& unit = units_[index];
-  const std::string& endpoint =
-      config_.clients.at(config_.team->FindAgent(unit.agent)->model)->config().name;
+  const std::string& endpoint = Client(unit)->config().name;
   nlohmann::json payload = {{"attempt", unit.requests},
                             {"endpoint", endpoint},
                             {"code", std::string(StatusCodeName(error.status.code()))},
@@ -286,7 +297,8 @@ void Scheduler::HandleError(size_t index, const ModelError& error) {
                             {"http_status", error.http_status},
                             {"transient", error.transient()}};
   bool retry = error.transient() && unit.transient_failures < config_.transient_retries;
-  if (retry) {
+  const std::string failover = FailoverReason(index, error, retry);
+  if (retry && failover.empty()) {
     ++unit.transient_failures;
     int64_t wait_us = BackoffUs(unit, error);
     payload["retry_in_ms"] = wait_us / 1000;
@@ -296,7 +308,12 @@ void Scheduler::HandleError(size_t index, const ModelError& error) {
     std::push_heap(timers_.begin(), timers_.end(), std::greater<>());
     return;
   }
+  if (!failover.empty()) payload["failover"] = failover;
   log_->Add("llm.error", unit.path, unit.agent, std::move(payload));
+  if (!failover.empty()) {
+    FailOver(index, failover, error.status.message());
+    return;
+  }
   std::string why = error.status.message();
   if (error.transient()) {
     why += " (gave up after " + std::to_string(unit.transient_failures + 1) + " attempts)";
@@ -366,8 +383,10 @@ void Scheduler::FailUnit(size_t index, const std::string& why) {
 }
 
 std::optional<int64_t> Scheduler::NextTimerWaitUs() const {
-  if (timers_.empty()) return std::nullopt;
-  return std::max<int64_t>(0, timers_.front().due_us - config_.clock->MonotonicUs());
+  std::optional<int64_t> due = NextGovernorWakeUs();
+  if (!timers_.empty()) due = std::min(due.value_or(timers_.front().due_us), timers_.front().due_us);
+  if (!due) return std::nullopt;
+  return std::max<int64_t>(0, *due - config_.clock->MonotonicUs());
 }
 
 Result<std::string> Scheduler::Expand(const std::string& text, const Unit& unit) const {

@@ -19,6 +19,7 @@
 #include "chorus/run.h"
 #include "chorus/team.h"
 #include "flow/completion_queue.h"
+#include "flow/endpoint_governor.h"
 #include "flow/event_log.h"
 #include "flow/step_output.h"
 
@@ -44,7 +45,8 @@ class Scheduler {
   const std::string& output() const { return output_; }
 
  private:
-  enum class UnitState { kPending, kWaiting, kInFlight, kDone, kFailed };
+  // kWaiting: a retry timer runs; kQueued: waiting for its endpoint's budget.
+  enum class UnitState { kPending, kWaiting, kQueued, kInFlight, kDone, kFailed };
 
   struct Unit {
     std::string path;  // "draft", "reviews[3]"
@@ -60,6 +62,11 @@ class Scheduler {
     std::vector<std::string> feedback;
     DelegationBrief brief;
     StepOutput output;
+    std::vector<std::string> models;  // its agent's model, then the fallback chain
+    size_t model_index = 0;           // the one in use
+    ChatRequest pending;              // built, not yet admitted by the endpoint's budget
+    int64_t prompt_tokens = 0;        // of `pending` (counted when a budget or failover needs it)
+    int64_t queued_at_us = -1;
   };
 
   // One step of the current stage (a task, a map or a synthesis).
@@ -84,6 +91,18 @@ class Scheduler {
   void LaunchReady();
   void Launch(size_t unit);
   void SendRequest(size_t unit);
+  // Endpoint budgets, circuit breakers and failover (scheduler_limits.cc).
+  void AskToSend(size_t unit);
+  void Dispatch(size_t unit);
+  void PumpGovernors();
+  void ReleaseEndpoint(size_t unit, const ChatResult& result);
+  // "" to retry or fail here; else why the unit moves to its next model.
+  std::string FailoverReason(size_t unit, const ModelError& error, bool retries_left);
+  void FailOver(size_t unit, const std::string& reason, const std::string& error);
+  void RecordCircuitChanges(const std::string& model);
+  EndpointGovernor& Governor(const std::string& model);
+  ModelClient* Client(const Unit& unit) const;
+  std::optional<int64_t> NextGovernorWakeUs() const;
   void Handle(Completion c);
   void HandleAnswer(size_t unit, const ChatResponse& response);
   void HandleError(size_t unit, const ModelError& error);
@@ -107,6 +126,8 @@ class Scheduler {
   std::vector<StepRun> step_runs_;
   std::vector<Timer> timers_;  // min-heap on due_us
   std::vector<std::pair<size_t, ChatRequest>> to_send_;
+  std::map<std::string, EndpointGovernor> governors_;  // by model name
+  int queued_ = 0;                                      // units in governors' queues
   std::map<std::string, StepOutput> outputs_;  // step id -> output, for ${...}
   int in_flight_ = 0;
   bool stage_failed_ = false;
