@@ -94,7 +94,9 @@ std::string Describe(const Event& e, const nlohmann::json& p, bool full) {
     std::string s = "attempt " + std::to_string(p.value("attempt", 0)) + " → " +
                     p.value("endpoint", "") + " (" + p.value("model", "") + "), " +
                     std::to_string(messages.size()) + " messages, " + FormatBytes(bytes);
-    if (p.contains("queued_ms")) s += ", after " + FormatDuration(p.value("queued_ms", 0)) + " queued";
+    if (p.contains("queued_ms")) {
+      s += ", after " + FormatDuration(p.value("queued_ms", 0)) + " queued";
+    }
     if (full) {
       for (const auto& m : messages) {
         s += "\n        [" + m.value("role", "") + "] " + m.value("content", "");

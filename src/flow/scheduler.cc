@@ -300,6 +300,7 @@ void Scheduler::HandleError(size_t index, const ModelError& error) {
   const std::string failover = FailoverReason(index, error, retry);
   if (retry && failover.empty()) {
     ++unit.transient_failures;
+    if (error.retry_after_ms) ++unit.hinted_failures;
     int64_t wait_us = BackoffUs(unit, error);
     payload["retry_in_ms"] = wait_us / 1000;
     log_->Add("llm.error", unit.path, unit.agent, std::move(payload));
@@ -325,8 +326,10 @@ int64_t Scheduler::BackoffUs(const Unit& unit, const ModelError& error) {
   if (error.retry_after_ms) {
     return std::clamp<int64_t>(*error.retry_after_ms * 1000, 0, kMaxBackoffUs);
   }
-  // Full jitter: spread retries so parallel agents do not stampede together.
-  int64_t ceiling = std::min(kMaxBackoffUs, kBaseBackoffUs << (unit.transient_failures - 1));
+  // Full jitter: spread retries so parallel agents do not stampede together. The server said
+  // when to come back after a 429 with Retry-After; only unexplained failures grow the wait.
+  const int unhinted = std::clamp(unit.transient_failures - unit.hinted_failures, 1, 30);
+  int64_t ceiling = std::min(kMaxBackoffUs, kBaseBackoffUs << (unhinted - 1));
   std::uniform_int_distribution<int64_t> jitter(ceiling / 2, ceiling);
   return jitter(rng_);
 }
@@ -384,7 +387,10 @@ void Scheduler::FailUnit(size_t index, const std::string& why) {
 
 std::optional<int64_t> Scheduler::NextTimerWaitUs() const {
   std::optional<int64_t> due = NextGovernorWakeUs();
-  if (!timers_.empty()) due = std::min(due.value_or(timers_.front().due_us), timers_.front().due_us);
+  if (!timers_.empty()) {
+    const int64_t timer = timers_.front().due_us;
+    due = std::min(due.value_or(timer), timer);
+  }
   if (!due) return std::nullopt;
   return std::max<int64_t>(0, *due - config_.clock->MonotonicUs());
 }

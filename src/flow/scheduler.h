@@ -59,6 +59,7 @@ class Scheduler {
     int requests = 0;            // attempt number of the latest request
     int rejections = 0;          // answers that missed the expected output
     int transient_failures = 0;  // timeouts, 429, 5xx
+    int hinted_failures = 0;     // of those, 429s with Retry-After: they do not grow the backoff
     std::vector<std::string> feedback;
     DelegationBrief brief;
     StepOutput output;
@@ -127,7 +128,7 @@ class Scheduler {
   std::vector<Timer> timers_;  // min-heap on due_us
   std::vector<std::pair<size_t, ChatRequest>> to_send_;
   std::map<std::string, EndpointGovernor> governors_;  // by model name
-  int queued_ = 0;                                      // units in governors' queues
+  int queued_ = 0;                                     // units waiting in governors' queues
   std::map<std::string, StepOutput> outputs_;  // step id -> output, for ${...}
   int in_flight_ = 0;
   bool stage_failed_ = false;

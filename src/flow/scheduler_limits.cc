@@ -171,6 +171,7 @@ void Scheduler::FailOver(size_t index, const std::string& reason, const std::str
              {"attempt", unit.requests}});
   ++unit.model_index;
   unit.transient_failures = 0;  // each model gets its own retries
+  unit.hinted_failures = 0;
   SendRequest(index);
 }
 

@@ -44,15 +44,21 @@ Json StormScript(int seed) {
               {{"kind", "cut_stream"}, {"probability", 0.1}}}}}}};
 }
 
+// "" for a request that got its reply.
+std::string FaultOf(const Json& record) {
+  auto it = record.find("fault");
+  return it != record.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
 std::map<std::string, int> FaultCounts(const Json& records) {
   std::map<std::string, int> counts;
-  for (const Json& r : records) counts[r.contains("fault") ? r["fault"].get<std::string>() : ""]++;
+  for (const Json& r : records) counts[FaultOf(r)]++;
   return counts;
 }
 
 std::vector<std::string> FaultSequence(const Json& records) {
   std::vector<std::string> out;
-  for (const Json& r : records) out.push_back(r.value("fault", ""));
+  for (const Json& r : records) out.push_back(FaultOf(r));
   return out;
 }
 
