@@ -32,7 +32,8 @@ std::string DescribeLimitEvent(const std::string& k, const nlohmann::json& p) {
     std::string s = "queued for " + endpoint + ": " + p.value("limit", "") + " limit";
     if (p.value("ahead", 0) > 0) s += ", " + std::to_string(p.value("ahead", 0)) + " ahead";
     if (p.contains("wait_ms")) s += ", about " + FormatDuration(p.value("wait_ms", 0));
-    return s + " (" + std::to_string(p.value("tokens", 0)) + " tokens)";
+    if (p.contains("tokens")) s += " (" + std::to_string(p.value("tokens", 0)) + " tokens)";
+    return s;
   }
   if (k == "llm.failover") {
     return p.value("from", "") + " → " + p.value("to", "") + " (" + p.value("reason", "") +

@@ -50,6 +50,8 @@ struct Admission {
     kNeverFits,  // it needs more tokens than the whole tpm window holds
   };
   Verdict verdict = Verdict::kAdmit;
+  // kWait with kNone: the head of the queue may go now (it leaves at the next Pump) and this
+  // request waits its turn behind it.
   Limit held_by = Limit::kNone;
   std::optional<int64_t> until_us;  // when that limit lets go; nullopt: when a request ends
   size_t ahead = 0;                 // queued requests in front of it

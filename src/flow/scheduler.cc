@@ -136,7 +136,9 @@ void Scheduler::AddStepRun(const Step& step) {
 }
 
 void Scheduler::LaunchReady() {
-  // Retries whose backoff has elapsed go first: they are older work.
+  // Requests already queued on an endpoint go first, then retries whose backoff has elapsed:
+  // both are older work.
+  PumpGovernors();
   int64_t now = config_.clock->MonotonicUs();
   while (!timers_.empty() && timers_.front().due_us <= now) {
     std::pop_heap(timers_.begin(), timers_.end(), std::greater<>());

@@ -64,10 +64,13 @@ void Scheduler::AskToSend(size_t index) {
       unit.state = UnitState::kQueued;
       unit.queued_at_us = now;
       ++queued_;
-      nlohmann::json payload = {{"endpoint", model},
-                                {"limit", std::string(LimitName(admission.held_by))},
-                                {"ahead", admission.ahead},
-                                {"tokens", tokens}};
+      // Limit::kNone: the head of the queue may go and leaves at the next pump; this one waits
+      // its turn behind it.
+      std::string limit = admission.held_by == Limit::kNone
+                              ? std::string("queue")
+                              : std::string(LimitName(admission.held_by));
+      nlohmann::json payload = {{"endpoint", model}, {"limit", limit}, {"ahead", admission.ahead}};
+      if (tokens > 0) payload["tokens"] = tokens;
       if (admission.until_us) payload["wait_ms"] = Ms(*admission.until_us - now);
       log_->Add("llm.throttled", unit.path, unit.agent, std::move(payload));
       return;
