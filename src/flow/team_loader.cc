@@ -290,6 +290,15 @@ std::optional<ModelSpec> TeamParser::ParseModel(const YamlEntry& entry) {
       ParseCircuit(e, endpoint);
     }
   }
+  if (const YamlEntry* limits = find("limits");
+      limits && endpoint.tpm > 0 && endpoint.tpm <= endpoint.max_tokens) {
+    // Every request is charged its prompt plus max_tokens against tpm: none could ever be sent.
+    r_.Error(*limits, "limits: tpm " + std::to_string(endpoint.tpm) +
+                          " leaves no room for a request: each one is charged its prompt plus "
+                          "max_tokens (" +
+                          std::to_string(endpoint.max_tokens) +
+                          "); expected tpm above max_tokens, or a lower max_tokens");
+  }
   switch (endpoint.provider) {
     case Provider::kOpenAI:
       if (endpoint.base_url.empty()) {
