@@ -29,7 +29,9 @@ std::string ResolvedStore(const std::string& store) {
 std::string DescribeLimitEvent(const std::string& k, const nlohmann::json& p) {
   const std::string endpoint = p.value("endpoint", "");
   if (k == "llm.throttled") {
-    std::string s = "queued for " + endpoint + ": " + p.value("limit", "") + " limit";
+    const std::string limit = p.value("limit", "");
+    std::string s = "queued for " + endpoint + ": " +
+                    (limit == "queue" ? std::string("its turn") : limit + " limit");
     if (p.value("ahead", 0) > 0) s += ", " + std::to_string(p.value("ahead", 0)) + " ahead";
     if (p.contains("wait_ms")) s += ", about " + FormatDuration(p.value("wait_ms", 0));
     if (p.contains("tokens")) s += " (" + std::to_string(p.value("tokens", 0)) + " tokens)";

@@ -234,6 +234,47 @@ TEST(CliFailover, PermanentErrorFailsFastWithoutFailover) {
   EXPECT_TRUE(OfKind(Events(store, out.value("run_id", "")), "llm.failover").empty());
 }
 
+TEST(CliFailover, RateLimitsBeyondTheRetriesFailOverWithTheirReason) {
+  // 429s do not open the circuit (the endpoint is up); once the retries are spent the agent
+  // moves on.
+  json limited = {{{"kind", "http_error"}, {"status", 429}, {"retry_after", "0.01"}}};
+  auto server = FakeLlmServer::Start({.script = TwoModelScript(limited, 100)});
+  ASSERT_TRUE(server) << server.error();
+  Scratch dir;
+  std::string models = Model("primary", *server, "m-primary", ", fallback: [ backup ]") +
+                       Model("backup", *server, "m-backup", "");
+  std::string team = dir.Write("team.yaml", "name: rl\nmodels:\n" + models + kOneAgent);
+  std::string store = dir.Path("s.db");
+  auto run = Chorus({"run", team, "--store", store, "--json", "--transient-retries", "2"});
+  ASSERT_EQ(run.exit_code, 0) << run.stdout_text << run.stderr_text;
+  json out = JsonOut(run);
+  json events = Events(store, out.value("run_id", ""));
+  EXPECT_TRUE(OfKind(events, "circuit.opened").empty());
+  std::vector<json> failovers = OfKind(events, "llm.failover");
+  ASSERT_EQ(failovers.size(), 2u);  // each step spends its own retries on the primary
+  for (const json& f : failovers) EXPECT_EQ(f["payload"].value("reason", ""), "rate_limited");
+  EXPECT_EQ(ServerRequests(*server, "m-primary").size(), 6u);
+  EXPECT_EQ(out.value("output", ""), "backup answer");
+}
+
+TEST(CliFailover, SmallerFallbackWindowStopsTheFailoverNamingBothWindows) {
+  json unavailable = {{{"kind", "http_error"}, {"status", 503}}};
+  auto server = FakeLlmServer::Start({.script = TwoModelScript(unavailable, 100)});
+  ASSERT_TRUE(server) << server.error();
+  Scratch dir;
+  std::string models = Model("primary", *server, "m-primary",
+                             ", context_window: 128000, fallback: [ backup ], "
+                             "circuit: { failures: 1 }") +
+                       Model("backup", *server, "m-backup", ", context_window: 10");
+  std::string team = dir.Write("team.yaml", "name: win\nmodels:\n" + models + kOneAgent);
+  auto run = Chorus({"run", team, "--store", dir.Path("s.db"), "--json"});
+  EXPECT_NE(run.exit_code, 0);
+  const std::string error = JsonOut(run).value("error", "");
+  EXPECT_NE(error.find("'primary' (context window 128000 tokens)"), std::string::npos) << error;
+  EXPECT_NE(error.find("'backup' (context window 10 tokens)"), std::string::npos) << error;
+  EXPECT_TRUE(ServerRequests(*server, "m-backup").empty());
+}
+
 TEST(CliFailover, TokensPerMinuteQueuesAgentsAndCorrectsWithUsage) {
   auto server = FakeLlmServer::Start({.script = {{"default", {{"reply", "ok"}}}}});
   ASSERT_TRUE(server) << server.error();
