@@ -4,7 +4,7 @@
 // thread-safe.
 //
 // When to fail over (the scheduler decides, with these helpers):
-//   - the endpoint's circuit is open                          reason "circuit_open"
+//   - the endpoint's circuit is open (or this error opened it) reason "circuit_open"
 //   - transient retries are used up, the last error a 429     reason "rate_limited"
 //   - transient retries are used up, any other transient      reason "retries_exhausted"
 // Permanent errors (400, 401, 403, 404, context length) never fail over: they say the request
@@ -38,9 +38,9 @@ int64_t BudgetTokens(const EndpointConfig& endpoint, const ChatRequest& request,
                      int64_t prompt_tokens);
 
 // Hook for carrying a conversation to a model with a smaller window. Returns an error naming
-// both windows when a prompt of `prompt_tokens` does not fit `to`'s
-// context window; nullopt when it fits or the window is unknown. Carrying the conversation as a
-// HandoffBrief (context rollover) replaces this error once rollover exists.
+// both windows when a prompt of `prompt_tokens` does not fit `to`'s context window; nullopt when
+// it fits or the window is unknown. Carrying the conversation as a HandoffBrief (context
+// rollover) replaces this error once rollover exists: the scheduler calls it in FailOver.
 std::optional<std::string> WindowMismatch(const EndpointConfig& from, const EndpointConfig& to,
                                           int64_t prompt_tokens);
 
