@@ -84,6 +84,12 @@ struct EndpointConfig {
   std::string api_key_env;  // name of the environment variable holding the key (never the key)
   bool stream = true;       // use SSE streaming
   int concurrency = 64;     // requests in flight on this endpoint; more wait in a queue
+  // The endpoint's shared budget (every agent of a run queues on it) and circuit breaker.
+  int64_t rpm = 0;                       // requests per limit window; 0: unlimited
+  int64_t tpm = 0;                       // tokens (prompt + max_tokens) per limit window; 0: none
+  int64_t limit_window_ms = 60000;       // the rpm/tpm window
+  int circuit_failures = 5;              // consecutive failures that open the circuit; 0: never
+  int64_t circuit_cool_down_ms = 30000;  // open -> half-open (one probe request)
   int64_t timeout_ms = 120000;                 // whole request
   int64_t connect_timeout_ms = 10000;          // TCP + TLS connect
   int max_tokens = 4096;                       // default for requests that do not set one

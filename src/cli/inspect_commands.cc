@@ -26,6 +26,37 @@ std::string ResolvedStore(const std::string& store) {
   return store.empty() ? DefaultStorePath("") : store;
 }
 
+// Endpoint budgets, circuit breakers and failover; "" for other kinds.
+std::string DescribeLimitEvent(const std::string& k, const nlohmann::json& p) {
+  const std::string endpoint = p.value("endpoint", "");
+  if (k == "llm.throttled") {
+    const std::string limit = p.value("limit", "");
+    std::string s = "queued for " + endpoint + ": " +
+                    (limit == "queue" ? std::string("its turn") : limit + " limit");
+    if (p.value("ahead", 0) > 0) s += ", " + std::to_string(p.value("ahead", 0)) + " ahead";
+    if (p.contains("wait_ms")) s += ", about " + FormatDuration(p.value("wait_ms", 0));
+    if (p.contains("tokens")) s += " (" + std::to_string(p.value("tokens", 0)) + " tokens)";
+    return s;
+  }
+  if (k == "llm.failover") {
+    return p.value("from", "") + " → " + p.value("to", "") + " (" + p.value("reason", "") +
+           "): " + p.value("error", "");
+  }
+  if (k == "endpoint.paused") {
+    return endpoint + " paused for " + FormatDuration(p.value("pause_ms", 0)) + ": " +
+           p.value("cause", "");
+  }
+  if (k == "circuit.opened") {
+    return endpoint + " opened after " + std::to_string(p.value("failures", 0)) +
+           " consecutive failures, refusing requests for " +
+           FormatDuration(p.value("cool_down_ms", 0)) + "; last: " + p.value("cause", "");
+  }
+  if (k == "circuit.half_open" || k == "circuit.closed") {
+    return endpoint + (k == "circuit.closed" ? " closed: " : " half-open: ") + p.value("cause", "");
+  }
+  return "";
+}
+
 // One line describing an event's payload, for the timeline.
 std::string Describe(const Event& e, const nlohmann::json& p, bool full) {
   auto text = [&](const std::string& s) { return full ? s : Truncate(s, 100); };
@@ -74,6 +105,9 @@ std::string Describe(const Event& e, const nlohmann::json& p, bool full) {
                     p.value("endpoint", "") + " (" + p.value("model", "") + "), " +
                     std::to_string(messages.size()) + " messages, " + FormatBytes(bytes);
     if (p.value("resent", false)) s += ", sent again after a resume (same idempotency key)";
+    if (p.contains("queued_ms")) {
+      s += ", after " + FormatDuration(p.value("queued_ms", 0)) + " queued";
+    }
     if (full) {
       for (const auto& m : messages) {
         s += "\n        [" + m.value("role", "") + "] " + m.value("content", "");
@@ -97,8 +131,10 @@ std::string Describe(const Event& e, const nlohmann::json& p, bool full) {
     std::string s = "attempt " + std::to_string(p.value("attempt", 0)) + " " + p.value("code", "") +
                     ": " + text(p.value("message", ""));
     if (p.contains("retry_in_ms")) s += "; retry in " + FormatDuration(p.value("retry_in_ms", 0));
+    if (p.contains("failover")) s += "; failing over (" + p.value("failover", "") + ")";
     return s;
   }
+  if (std::string limits = DescribeLimitEvent(k, p); !limits.empty()) return limits;
   if (k == "output.rejected") {
     return "attempt " + std::to_string(p.value("attempt", 0)) + ": " + p.value("reason", "");
   }

@@ -94,6 +94,14 @@ void ProgressPrinter::OnEvent(const Event& e, const nlohmann::json& p) {
     if (IsQuietItem(e.step) || (kind == "gate.verdict" && plain_pass)) return;
     std::string line = DescribeQualityEvent(kind, p, /*full=*/false).value_or("");
     Line(kind == "gate.verdict" ? "⚑" : "⚖", e.step, e.agent, line.substr(0, line.find('\n')));
+  } else if (kind == "llm.failover") {
+    Line("⇢", e.step, e.agent,
+         "failing over " + p.value("from", "") + " → " + p.value("to", "") + " (" +
+             p.value("reason", "") + ")");
+  } else if (kind == "circuit.opened" || kind == "circuit.closed") {
+    std::fprintf(out_, "chorus: circuit of model '%s' %s: %s\n", p.value("endpoint", "").c_str(),
+                 kind == "circuit.opened" ? "opened" : "closed",
+                 Truncate(p.value("cause", ""), 100).c_str());
   } else if (kind == "step.completed" || kind == "step.failed") {
     bool ok = kind == "step.completed";
     std::string map = MapOf(e.step);

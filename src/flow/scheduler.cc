@@ -5,6 +5,7 @@
 
 #include "core/template.h"
 #include "core/utf8.h"
+#include "flow/failover.h"
 
 namespace chorus {
 namespace {
@@ -139,7 +140,9 @@ void Scheduler::AddStepRun(const Step& step) {
 }
 
 void Scheduler::LaunchReady() {
-  // Retries whose backoff has elapsed go first: they are older work.
+  // Requests already queued on an endpoint go first, then retries whose backoff has elapsed:
+  // both are older work.
+  PumpGovernors();
   int64_t now = config_.clock->MonotonicUs();
   while (!timers_.empty() && timers_.front().due_us <= now) {
     std::pop_heap(timers_.begin(), timers_.end(), std::greater<>());
@@ -147,6 +150,7 @@ void Scheduler::LaunchReady() {
     timers_.pop_back();
     if (units_[unit].state == UnitState::kWaiting) SendRequest(unit);
   }
+  PumpGovernors();
   if (stage_failed_) return;  // let what is in flight finish; start nothing new
   for (StepRun& run : step_runs_) {
     if (run.failed) continue;
@@ -205,27 +209,34 @@ bool Scheduler::SettleFromRecord(size_t index) {
 void Scheduler::SendRequest(size_t index) {
   Unit& unit = units_[index];
   const AgentSpec* agent = config_.team->FindAgent(unit.agent);
-  ModelClient* client = config_.clients.at(agent->model);
-  unit.state = UnitState::kInFlight;
-  // A request the record shows as sent but unanswered goes out again under the same key, so
-  // a server that honours idempotency keys can answer it from its own record.
-  ++unit.requests;
-  ++in_flight_;
-
+  if (unit.models.empty()) unit.models = FallbackChain(*config_.team, agent->model);
   ChatRequest request;
   request.messages = RenderBrief(agent->role, unit.brief, unit.feedback);
   request.json_output = unit.brief.output.format == OutputFormat::kJson;
-  request.idempotency_key = config_.run_id + "/" + unit.path + "/" + std::to_string(unit.requests);
   request.agent = unit.agent;
-  const EndpointConfig& endpoint = client->config();
   // Only the offline model answers from the structured brief; HTTP clients send messages.
-  if (endpoint.provider == Provider::kOffline) request.brief = unit.brief.ToJson();
+  if (Client(unit)->config().provider == Provider::kOffline) request.brief = unit.brief.ToJson();
+  unit.pending = std::move(request);
+  AskToSend(index);
+}
 
+void Scheduler::Dispatch(size_t index) {
+  Unit& unit = units_[index];
+  unit.state = UnitState::kInFlight;
+  ++unit.requests;
+  ++in_flight_;
+  ChatRequest request = std::move(unit.pending);
+  request.idempotency_key = config_.run_id + "/" + unit.path + "/" + std::to_string(unit.requests);
+  const EndpointConfig& endpoint = Client(unit)->config();
   nlohmann::json payload = {{"attempt", unit.requests},
                             {"key", request.idempotency_key},
                             {"endpoint", endpoint.name},
                             {"model", endpoint.model},
                             {"messages", MessagesJson(request.messages)}};
+  if (unit.queued_at_us >= 0) {
+    payload["queued_ms"] = (config_.clock->MonotonicUs() - unit.queued_at_us) / 1000;
+    unit.queued_at_us = -1;
+  }
   if (config_.journal) {
     const std::string& key = request.idempotency_key;
     if (const ChatResult* outcome = config_.journal->Outcome(key)) {
@@ -256,7 +267,7 @@ bool Scheduler::Commit() {
   sending.swap(to_send_);
   for (auto& [index, request] : sending) {
     const Unit& unit = units_[index];
-    ModelClient* client = config_.clients.at(config_.team->FindAgent(unit.agent)->model);
+    ModelClient* client = Client(unit);
     std::shared_ptr<CompletionQueue> queue = queue_;
     int attempt = unit.requests;
     client->Submit(std::move(request), [queue, index, attempt](ChatResult result) {
@@ -267,7 +278,7 @@ bool Scheduler::Commit() {
 }
 
 bool Scheduler::StageSettled() const {
-  if (in_flight_ > 0 || !timers_.empty() || !to_send_.empty()) return false;
+  if (in_flight_ > 0 || queued_ > 0 || !timers_.empty() || !to_send_.empty()) return false;
   if (stage_failed_) return true;
   for (const StepRun& run : step_runs_) {
     if (run.done < run.units.size()) return false;
@@ -277,6 +288,7 @@ bool Scheduler::StageSettled() const {
 
 void Scheduler::Handle(Completion c) {
   --in_flight_;
+  ReleaseEndpoint(c.unit, c.result);
   if (store_failed_) return;
   if (c.result) {
     HandleAnswer(c.unit, *c.result, c.replayed);
@@ -323,8 +335,7 @@ void Scheduler::HandleAnswer(size_t index, const ChatResponse& response, bool re
 
 void Scheduler::HandleError(size_t index, const ModelError& error, bool recorded) {
   Unit& unit = units_[index];
-  const std::string& endpoint =
-      config_.clients.at(config_.team->FindAgent(unit.agent)->model)->config().name;
+  const std::string& endpoint = Client(unit)->config().name;
   nlohmann::json payload = {{"attempt", unit.requests},
                             {"endpoint", endpoint},
                             {"code", std::string(StatusCodeName(error.status.code()))},
@@ -332,8 +343,10 @@ void Scheduler::HandleError(size_t index, const ModelError& error, bool recorded
                             {"http_status", error.http_status},
                             {"transient", error.transient()}};
   bool retry = error.transient() && unit.transient_failures < config_.transient_retries;
-  if (retry) {
+  const std::string failover = FailoverReason(index, error, retry);
+  if (retry && failover.empty()) {
     ++unit.transient_failures;
+    if (error.retry_after_ms) ++unit.hinted_failures;
     // A recorded error's wait was already waited, before the interruption.
     int64_t wait_us = recorded ? 0 : BackoffUs(unit, error);
     payload["retry_in_ms"] = wait_us / 1000;
@@ -343,7 +356,12 @@ void Scheduler::HandleError(size_t index, const ModelError& error, bool recorded
     std::push_heap(timers_.begin(), timers_.end(), std::greater<>());
     return;
   }
+  if (!failover.empty()) payload["failover"] = failover;
   if (!recorded) log_->Add("llm.error", unit.path, unit.agent, std::move(payload));
+  if (!failover.empty()) {
+    FailOver(index, failover, error.status.message());
+    return;
+  }
   std::string why = error.status.message();
   if (error.transient()) {
     why += " (gave up after " + std::to_string(unit.transient_failures + 1) + " attempts)";
@@ -355,8 +373,10 @@ int64_t Scheduler::BackoffUs(const Unit& unit, const ModelError& error) {
   if (error.retry_after_ms) {
     return std::clamp<int64_t>(*error.retry_after_ms * 1000, 0, kMaxBackoffUs);
   }
-  // Full jitter: spread retries so parallel agents do not stampede together.
-  int64_t ceiling = std::min(kMaxBackoffUs, kBaseBackoffUs << (unit.transient_failures - 1));
+  // Full jitter: spread retries so parallel agents do not stampede together. The server said
+  // when to come back after a 429 with Retry-After; only unexplained failures grow the wait.
+  const int unhinted = std::clamp(unit.transient_failures - unit.hinted_failures, 1, 30);
+  int64_t ceiling = std::min(kMaxBackoffUs, kBaseBackoffUs << (unhinted - 1));
   std::uniform_int_distribution<int64_t> jitter(ceiling / 2, ceiling);
   return jitter(rng_);
 }
@@ -429,8 +449,13 @@ void Scheduler::FailUnit(size_t index, const std::string& why, bool record) {
 }
 
 std::optional<int64_t> Scheduler::NextTimerWaitUs() const {
-  if (timers_.empty()) return std::nullopt;
-  return std::max<int64_t>(0, timers_.front().due_us - config_.clock->MonotonicUs());
+  std::optional<int64_t> due = NextGovernorWakeUs();
+  if (!timers_.empty()) {
+    const int64_t timer = timers_.front().due_us;
+    due = std::min(due.value_or(timer), timer);
+  }
+  if (!due) return std::nullopt;
+  return std::max<int64_t>(0, *due - config_.clock->MonotonicUs());
 }
 
 Result<std::string> Scheduler::Expand(const std::string& text, const Unit& unit) const {

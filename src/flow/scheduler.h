@@ -19,6 +19,7 @@
 #include "chorus/run.h"
 #include "chorus/team.h"
 #include "flow/completion_queue.h"
+#include "flow/endpoint_governor.h"
 #include "flow/event_log.h"
 #include "flow/gate.h"
 #include "flow/journal.h"
@@ -50,7 +51,8 @@ class Scheduler {
   const std::string& output() const { return output_; }
 
  private:
-  enum class UnitState { kPending, kWaiting, kInFlight, kDone, kFailed };
+  // kWaiting: a retry timer runs; kQueued: waiting for its endpoint's budget.
+  enum class UnitState { kPending, kWaiting, kQueued, kInFlight, kDone, kFailed };
   enum class JudgeRole { kNone, kGate, kWitness };
 
   struct Unit {
@@ -64,6 +66,7 @@ class Scheduler {
     int requests = 0;            // attempt number of the latest request
     int rejections = 0;          // answers that missed the expected output
     int transient_failures = 0;  // timeouts, 429, 5xx
+    int hinted_failures = 0;     // of those, 429s with Retry-After: they do not grow the backoff
     std::vector<std::string> feedback;
     DelegationBrief brief;
     StepOutput output;
@@ -78,6 +81,11 @@ class Scheduler {
     int witness = -1;  // witness steps: the index of this unit's agent among the witnesses
     int gate_failures = 0;
     bool escalated = false;
+    std::vector<std::string> models;  // its agent's model, then the fallback chain
+    size_t model_index = 0;           // the one in use
+    ChatRequest pending;              // built, not yet admitted by the endpoint's budget
+    int64_t prompt_tokens = 0;        // of `pending` (counted when a budget or failover needs it)
+    int64_t queued_at_us = -1;
   };
 
   // One step of the current stage (a task, a map or a synthesis).
@@ -103,6 +111,18 @@ class Scheduler {
   void LaunchReady();
   void Launch(size_t unit);
   void SendRequest(size_t unit);
+  // Endpoint budgets, circuit breakers and failover (scheduler_limits.cc).
+  void AskToSend(size_t unit);
+  void Dispatch(size_t unit);
+  void PumpGovernors();
+  void ReleaseEndpoint(size_t unit, const ChatResult& result);
+  // "" to retry or fail here; else why the unit moves to its next model.
+  std::string FailoverReason(size_t unit, const ModelError& error, bool retries_left);
+  void FailOver(size_t unit, const std::string& reason, const std::string& error);
+  void RecordCircuitChanges(const std::string& model);
+  EndpointGovernor& Governor(const std::string& model);
+  ModelClient* Client(const Unit& unit) const;
+  std::optional<int64_t> NextGovernorWakeUs() const;
   void Handle(Completion c);
   // `recorded`: the outcome is already in the store (a resumed run deciding about it again).
   void HandleAnswer(size_t unit, const ChatResponse& response, bool recorded = false);
@@ -143,6 +163,8 @@ class Scheduler {
   std::vector<StepRun> step_runs_;
   std::vector<Timer> timers_;  // min-heap on due_us
   std::vector<std::pair<size_t, ChatRequest>> to_send_;
+  std::map<std::string, EndpointGovernor> governors_;  // by model name
+  int queued_ = 0;                                     // units waiting in governors' queues
   std::map<std::string, StepOutput> outputs_;  // step id -> output, for ${...}
   int in_flight_ = 0;
   bool stage_failed_ = false;

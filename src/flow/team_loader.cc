@@ -25,8 +25,9 @@ const std::vector<std::string> kTeamKeys = {"name",   "version", "description", 
 const std::vector<std::string> kModelKeys = {
     "provider", "model",     "base_url",          "api_key_env", "stream",
     "limits",   "timeout_s", "connect_timeout_s", "max_tokens",  "context_window",
-    "price",    "locality",  "headers",           "fallback"};
-const std::vector<std::string> kLimitKeys = {"concurrency", "rpm", "tpm"};
+    "price",    "locality",  "headers",           "fallback",    "circuit"};
+const std::vector<std::string> kLimitKeys = {"concurrency", "rpm", "tpm", "window_s"};
+const std::vector<std::string> kCircuitKeys = {"failures", "cool_down_s"};
 const std::vector<std::string> kPriceKeys = {"input_per_mtok", "output_per_mtok"};
 const std::vector<std::string> kInputKeys = {"text",    "file",  "required",
                                              "default", "label", "description"};
@@ -48,6 +49,7 @@ const std::vector<YamlReader::Unsupported> kAgentUnsupported = {
 };
 
 constexpr int64_t kMaxConcurrency = 1000000;
+constexpr int64_t kMaxCircuitFailures = 1000;
 // Output budgets beyond this are a typo, not a plan.
 constexpr int64_t kMaxOutputTokens = 1000000;
 constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
@@ -87,6 +89,7 @@ class TeamParser {
   void ParseDocument(const YAML::Node& root, Team& team);
   std::optional<ModelSpec> ParseModel(const YamlEntry& entry);
   void ParseLimits(const YamlEntry& entry, EndpointConfig& endpoint);
+  void ParseCircuit(const YamlEntry& entry, EndpointConfig& endpoint);
   void ParseHeaders(const YamlEntry& entry, EndpointConfig& endpoint);
   std::optional<InputSpec> ParseInput(const YamlEntry& entry);
   std::optional<AgentSpec> ParseAgent(const YamlEntry& entry);
@@ -284,7 +287,18 @@ std::optional<ModelSpec> TeamParser::ParseModel(const YamlEntry& entry) {
       ParseHeaders(e, endpoint);
     } else if (e.key == "fallback") {
       if (auto list = r_.StringList(e, /*allow_single=*/true)) spec.fallback = std::move(*list);
+    } else if (e.key == "circuit") {
+      ParseCircuit(e, endpoint);
     }
+  }
+  if (const YamlEntry* limits = find("limits");
+      limits && endpoint.tpm > 0 && endpoint.tpm <= endpoint.max_tokens) {
+    // Every request is charged its prompt plus max_tokens against tpm: none could ever be sent.
+    r_.Error(*limits, "limits: tpm " + std::to_string(endpoint.tpm) +
+                          " leaves no room for a request: each one is charged its prompt plus "
+                          "max_tokens (" +
+                          std::to_string(endpoint.max_tokens) +
+                          "); expected tpm above max_tokens, or a lower max_tokens");
   }
   switch (endpoint.provider) {
     case Provider::kOpenAI:
@@ -319,11 +333,29 @@ std::optional<ModelSpec> TeamParser::ParseModel(const YamlEntry& entry) {
 
 void TeamParser::ParseLimits(const YamlEntry& entry, EndpointConfig& endpoint) {
   for (const YamlEntry& e : r_.Entries(entry, kLimitKeys, "limits")) {
-    // rpm and tpm are validated now so files written for the rate limiter stay valid; the
-    // EndpointConfig has no place for them yet, so they are not kept.
+    if (e.key == "window_s") {
+      if (auto ms = Millis(e)) endpoint.limit_window_ms = *ms;
+      continue;
+    }
     std::optional<int64_t> n =
         r_.Integer(e, 1, e.key == "concurrency" ? kMaxConcurrency : kInt64Max);
-    if (n && e.key == "concurrency") endpoint.concurrency = static_cast<int>(*n);
+    if (!n) continue;
+    if (e.key == "concurrency") endpoint.concurrency = static_cast<int>(*n);
+    if (e.key == "rpm") endpoint.rpm = *n;
+    if (e.key == "tpm") endpoint.tpm = *n;
+  }
+}
+
+void TeamParser::ParseCircuit(const YamlEntry& entry, EndpointConfig& endpoint) {
+  for (const YamlEntry& e : r_.Entries(entry, kCircuitKeys, "circuit")) {
+    if (e.key == "failures") {
+      // 0 turns the breaker off.
+      if (auto n = r_.Integer(e, 0, kMaxCircuitFailures)) {
+        endpoint.circuit_failures = static_cast<int>(*n);
+      }
+    } else if (auto ms = Millis(e)) {
+      endpoint.circuit_cool_down_ms = *ms;
+    }
   }
 }
 

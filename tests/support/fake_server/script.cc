@@ -70,11 +70,20 @@ tl::expected<ReplySpec, std::string> ParseReply(const Json& value, const std::st
   return reply;
 }
 
-tl::expected<FaultSpec, std::string> ParseFault(const Json& value, const std::string& where) {
-  if (!value.is_object() || !value.contains("kind") || !value["kind"].is_string()) {
-    return Expected(where, "an object with a string \"kind\"", value);
+tl::expected<FaultSpec, std::string> ParseFault(const Json& given, const std::string& where) {
+  if (!given.is_object() || !given.contains("kind") || !given["kind"].is_string()) {
+    return Expected(where, "an object with a string \"kind\"", given);
   }
   FaultSpec fault;
+  Json value = given;  // without "probability", which every kind takes
+  if (value.contains("probability")) {
+    const Json& p = value["probability"];
+    if (!p.is_number() || p.get<double>() <= 0 || p.get<double>() > 1) {
+      return Expected(where + ".probability", "a number in (0, 1]", p);
+    }
+    fault.probability = p.get<double>();
+    value.erase("probability");
+  }
   const std::string kind = value["kind"].get<std::string>();
   auto named = std::find_if(kFaultNames.begin(), kFaultNames.end(),
                             [&](const auto& entry) { return entry.second == kind; });
@@ -218,6 +227,25 @@ tl::expected<Rule, std::string> ParseRule(const Json& value, const std::string& 
     }
   }
   rule.fault_times = static_cast<int64_t>(rule.faults.size());
+  size_t with_probability = 0;
+  double total = 0;
+  for (const FaultSpec& f : rule.faults) {
+    with_probability += f.probability ? 1 : 0;
+    total += f.probability.value_or(0);
+  }
+  if (with_probability > 0) {
+    if (with_probability != rule.faults.size()) {
+      return ParseError(where + ": either every fault has a \"probability\" or none has");
+    }
+    if (total > 1.0 + 1e-9) {
+      return ParseError(where + ": the faults' probabilities add up to " + std::to_string(total) +
+                        "; expected at most 1");
+    }
+    if (value.contains("fault_times")) {
+      return ParseError(where + ": \"fault_times\" does not apply to faults with a probability");
+    }
+    rule.random_faults = true;
+  }
   if (value.contains("fault_times")) {
     auto times = NonNegative(value["fault_times"], where + ".fault_times");
     if (!times) return ParseError(times.error());
@@ -325,9 +353,16 @@ Script DefaultScript() {
 
 tl::expected<Script, std::string> ParseScript(const Json& json) {
   if (!json.is_object()) return Expected("script", "a JSON object", json);
-  if (auto ok = CheckKeys(json, "script", {"default", "rules"}); !ok) return ParseError(ok.error());
+  if (auto ok = CheckKeys(json, "script", {"default", "rules", "seed"}); !ok) {
+    return ParseError(ok.error());
+  }
   Script script = DefaultScript();
   script.source = json;
+  if (json.contains("seed")) {
+    auto seed = NonNegative(json["seed"], "seed");
+    if (!seed) return ParseError(seed.error());
+    script.seed = static_cast<uint64_t>(*seed);
+  }
   if (json.contains("default")) {
     auto fallback = ParseRule(json["default"], "default", /*is_default=*/true);
     if (!fallback) return ParseError(fallback.error());
@@ -379,7 +414,7 @@ Prompt ExtractPrompt(std::string path, std::string agent, const Json& body) {
 }
 
 ScriptRunner::ScriptRunner(Script script)
-    : script_(std::move(script)), matches_(script_.rules.size() + 1, 0) {}
+    : script_(std::move(script)), matches_(script_.rules.size() + 1, 0), random_(script_.seed) {}
 
 Decision ScriptRunner::Decide(const Prompt& prompt) {
   Decision decision;
@@ -396,19 +431,34 @@ Decision ScriptRunner::Decide(const Prompt& prompt) {
   const int64_t n = matches_[slot]++;
   decision.latency_ms = rule->latency_ms;
   decision.chunk_interval_ms = rule->chunk_interval_ms;
-  if (n < rule->fault_times) {
+  int64_t reply_n = n - rule->fault_times;
+  if (rule->random_faults) {
+    const double draw = std::uniform_real_distribution<double>(0.0, 1.0)(random_);
+    double cumulative = 0;
+    for (const FaultSpec& fault : rule->faults) {
+      cumulative += *fault.probability;
+      if (draw < cumulative) {
+        decision.fault = fault;
+        return decision;
+      }
+    }
+    reply_n = n;
+  } else if (n < rule->fault_times) {
     size_t index = std::min<size_t>(static_cast<size_t>(n), rule->faults.size() - 1);
     decision.fault = rule->faults[index];
     return decision;
   }
   const std::vector<ReplySpec>& replies =
       rule->replies.empty() ? script_.fallback.replies : rule->replies;
-  size_t index = std::min<size_t>(static_cast<size_t>(n - rule->fault_times), replies.size() - 1);
+  size_t index = std::min<size_t>(static_cast<size_t>(reply_n), replies.size() - 1);
   decision.reply = replies[index];
   decision.reply.text = Render(decision.reply.text, prompt, n + 1);
   return decision;
 }
 
-void ScriptRunner::ResetCounters() { std::fill(matches_.begin(), matches_.end(), 0); }
+void ScriptRunner::ResetCounters() {
+  std::fill(matches_.begin(), matches_.end(), 0);
+  random_.seed(script_.seed);
+}
 
 }  // namespace chorus::fake

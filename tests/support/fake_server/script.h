@@ -6,12 +6,21 @@
 //                  "replies": ["first", {"text": "second", "finish_reason": "length"}],
 //                  "latency_ms": 50, "chunk_interval_ms": 5,
 //                  "faults": [{"kind": "http_error", "status": 429, "retry_after": "1"}],
-//                  "fault_times": 1 } ] }
+//                  "fault_times": 1 } ],
+//     "seed": 7 }
 //
 // The first rule whose every match key holds answers; "default" answers the rest. A rule's n-th
 // match (0-based) first consumes faults (faults[min(n, size-1)] while n < fault_times, which
 // defaults to faults.size()), then gets replies[min(n - fault_times, size-1)]. Replies may use
 // {{last_user}}, {{n}} (1-based match count) and {{agent}}.
+//
+// Random faults: when a rule's faults carry "probability" (all of them, summing to at most 1),
+// every match draws once from the script's seeded generator ("seed", default 1) and gets the
+// first fault whose cumulative probability exceeds the draw, else replies[min(n, size-1)]:
+//   "faults": [{"kind": "http_error", "status": 429, "retry_after": "0.05", "probability": 0.6},
+//              {"kind": "cut_stream", "probability": 0.1}]
+// The sequence of draws is fixed by the seed; which request gets which draw depends on the order
+// the requests arrive in.
 //
 // Thread-safety: none. ScriptRunner is owned by the server's single I/O thread.
 #pragma once
@@ -19,6 +28,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <random>
 #include <string>
 #include <string_view>
 #include <tl/expected.hpp>
@@ -43,6 +53,7 @@ struct FaultSpec {
   nlohmann::json body;                     // http_error: replaces the error body; garbage: text
   int64_t after_events = 3;                // cut_stream: SSE events sent before the cut
   int64_t n_ctx = 0;  // context_exceeded: the context size reported; 0: half the prompt
+  std::optional<double> probability;  // random faults (see above)
 };
 
 struct RuleMatch {
@@ -61,12 +72,14 @@ struct Rule {
   std::optional<int64_t> chunk_interval_ms;
   std::vector<FaultSpec> faults;
   int64_t fault_times = 0;
+  bool random_faults = false;  // the faults carry probabilities
 };
 
 struct Script {
   Rule fallback;  // "default"; its match is always empty
   std::vector<Rule> rules;
   nlohmann::json source;  // the JSON it was parsed from, served by GET /_script
+  uint64_t seed = 1;      // random faults
 };
 
 // The script a server runs when given none: every request gets one canned reply.
@@ -109,6 +122,7 @@ class ScriptRunner {
  private:
   Script script_;
   std::vector<int64_t> matches_;  // per rule, then one slot for the default
+  std::mt19937_64 random_;
 };
 
 }  // namespace chorus::fake
