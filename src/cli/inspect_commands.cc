@@ -4,6 +4,7 @@
 #include "chorus/run.h"
 #include "cli/cli_common.h"
 #include "cli/commands.h"
+#include "cli/conversation_events.h"
 
 namespace chorus::cli {
 namespace {
@@ -63,8 +64,9 @@ std::string Describe(const Event& e, const nlohmann::json& p, bool full) {
     size_t bytes = 0;
     const auto& messages = p.value("messages", nlohmann::json::array());
     for (const auto& m : messages) bytes += m.value("content", "").size();
-    std::string s = "attempt " + std::to_string(p.value("attempt", 0)) + " → " +
-                    p.value("endpoint", "") + " (" + p.value("model", "") + "), " +
+    std::string s = (p.value("purpose", "") == "handoff" ? "handoff brief request, attempt "
+                                                         : "attempt ") +
+                    std::to_string(p.value("attempt", 0)) + " → " + p.value("endpoint", "") + " (" + p.value("model", "") + "), " +
                     std::to_string(messages.size()) + " messages, " + FormatBytes(bytes);
     if (full) {
       for (const auto& m : messages) {
@@ -91,6 +93,7 @@ std::string Describe(const Event& e, const nlohmann::json& p, bool full) {
     if (p.contains("retry_in_ms")) s += "; retry in " + FormatDuration(p.value("retry_in_ms", 0));
     return s;
   }
+  if (k.starts_with("conversation.")) return DescribeConversationEvent(k, p, full);
   if (k == "output.rejected") {
     return "attempt " + std::to_string(p.value("attempt", 0)) + ": " + p.value("reason", "");
   }

@@ -148,6 +148,8 @@ void Scheduler::LaunchReady() {
     if (run.failed) continue;
     int cap = run.step->kind == StepKind::kMap ? run.cap : 1;
     while (run.next < run.units.size() && run.in_flight < cap) {
+      // A conversation is sequential: the agent's next brief waits for its current one.
+      if (WaitsForConversation(run.units[run.next])) break;
       ++run.in_flight;
       Launch(run.units[run.next++]);
       if (stage_failed_) return;
@@ -175,12 +177,15 @@ void Scheduler::SendRequest(size_t index) {
   Unit& unit = units_[index];
   const AgentSpec* agent = config_.team->FindAgent(unit.agent);
   ModelClient* client = config_.clients.at(agent->model);
+  ChatRequest request;
+  request.messages = RenderBrief(agent->role, unit.brief, unit.feedback);
+  // An agent with a `context:` budget continues its conversation, rolling it over first if
+  // the prompt would cross its threshold (then the handoff request is what goes out now).
+  if (agent->context && !PrepareConversationRequest(index, &request)) return;
   unit.state = UnitState::kInFlight;
   ++unit.requests;
   ++in_flight_;
 
-  ChatRequest request;
-  request.messages = RenderBrief(agent->role, unit.brief, unit.feedback);
   request.json_output = unit.brief.output.format == OutputFormat::kJson;
   request.idempotency_key = config_.run_id + "/" + unit.path + "/" + std::to_string(unit.requests);
   request.agent = unit.agent;
@@ -234,6 +239,10 @@ bool Scheduler::StageSettled() const {
 void Scheduler::Handle(Completion c) {
   --in_flight_;
   if (store_failed_) return;
+  if (HandoffInFlight(c.unit)) {
+    HandleHandoff(c.unit, std::move(c.result));
+    return;
+  }
   if (c.result) {
     HandleAnswer(c.unit, *c.result);
   } else {
@@ -297,6 +306,9 @@ void Scheduler::HandleError(size_t index, const ModelError& error) {
     return;
   }
   log_->Add("llm.error", unit.path, unit.agent, std::move(payload));
+  if (error.status.code() == StatusCode::kContextExceeded && RollOverAfterContextError(index)) {
+    return;
+  }
   std::string why = error.status.message();
   if (error.transient()) {
     why += " (gave up after " + std::to_string(unit.transient_failures + 1) + " attempts)";
@@ -320,6 +332,7 @@ void Scheduler::CompleteUnit(size_t index, StepOutput output) {
   nlohmann::json payload = {{"output", output.text}, {"attempts", unit.requests}};
   if (!output.json.is_null()) payload["json"] = output.json;
   log_->Add("step.completed", unit.path, unit.agent, std::move(payload));
+  EndConversationTurn(index, output);
   unit.output = std::move(output);
   unit.brief = DelegationBrief();  // the record keeps it; memory need not
   unit.feedback.clear();
@@ -351,6 +364,7 @@ void Scheduler::FinishStepRunIfDone(StepRun& run) {
 void Scheduler::FailUnit(size_t index, const std::string& why) {
   Unit& unit = units_[index];
   unit.state = UnitState::kFailed;
+  ReleaseConversation(index);
   log_->Add("step.failed", unit.path, unit.agent, {{"error", why}});
   StepRun& run = step_runs_[unit.step_run];
   --run.in_flight;

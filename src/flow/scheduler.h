@@ -19,6 +19,7 @@
 #include "chorus/run.h"
 #include "chorus/team.h"
 #include "flow/completion_queue.h"
+#include "flow/conversation.h"
 #include "flow/event_log.h"
 #include "flow/step_output.h"
 
@@ -41,6 +42,12 @@ class Scheduler {
   // On failure `error()` says which step failed and why.
   RunStatus Run();
   const std::string& error() const { return error_; }
+
+  // Rolls the conversation held by `unit` over into a generation that fits `fit_tokens` with
+  // `counter` (the failover path, when the next model's window is smaller), then re-sends the
+  // unit's request. The handoff request goes out like the unit's own requests; returns false
+  // (nothing done) when the unit's agent keeps no conversation or it has nothing to shed.
+  bool RollOverToFit(size_t unit, int64_t fit_tokens, PromptCounter counter);
   const std::string& output() const { return output_; }
 
  private:
@@ -93,6 +100,34 @@ class Scheduler {
   bool StageSettled() const;
   bool Commit();  // flushes the log and sends what it allowed; false if the store failed
 
+  // One conversation per agent with a `context:` budget (scheduler_conversation.cc).
+  struct PendingRollover {
+    RolloverReason reason = RolloverReason::kThreshold;
+    int64_t tokens_before = 0;
+    int attempts = 0;  // handoff requests sent
+    std::vector<std::string> feedback;
+    bool in_flight = false;
+    int dropped_turns = 0;
+    int64_t handoff_tokens = 0;  // the prompt of the latest handoff request
+  };
+  struct AgentConversation {
+    Conversation conversation;
+    std::optional<size_t> unit;  // the unit holding it; units of one agent run one at a time
+    std::optional<PendingRollover> rollover;
+    int64_t last_prompt_tokens = 0;
+  };
+  static PendingRollover NewRollover(RolloverReason reason, int64_t tokens_before);
+  AgentConversation* ConversationOf(const Unit& unit);
+  bool WaitsForConversation(size_t unit) const;
+  bool PrepareConversationRequest(size_t unit, ChatRequest* request);
+  void SendHandoffRequest(size_t unit);
+  bool HandoffInFlight(size_t unit) const;
+  void HandleHandoff(size_t unit, ChatResult result);
+  void ApplyHandoff(size_t unit, HandoffBrief brief);
+  bool RollOverAfterContextError(size_t unit);
+  void EndConversationTurn(size_t unit, const StepOutput& output);
+  void ReleaseConversation(size_t unit);
+
   Result<std::string> Expand(const std::string& text, const Unit& unit) const;
   Result<DelegationBrief> BuildBrief(const Unit& unit) const;
   std::optional<int64_t> NextTimerWaitUs() const;
@@ -108,6 +143,7 @@ class Scheduler {
   std::vector<Timer> timers_;  // min-heap on due_us
   std::vector<std::pair<size_t, ChatRequest>> to_send_;
   std::map<std::string, StepOutput> outputs_;  // step id -> output, for ${...}
+  std::map<std::string, AgentConversation> conversations_;  // by agent name
   int in_flight_ = 0;
   bool stage_failed_ = false;
   bool store_failed_ = false;

@@ -7,6 +7,7 @@
 
 #include "chorus/team.h"
 #include "core/template.h"
+#include "flow/context_budget.h"
 #include "flow/suggest.h"
 
 namespace chorus {
@@ -372,6 +373,10 @@ std::string TeamChecker::OrderProblem(const Position& pos, const std::string& ta
 
 }  // namespace
 
-std::vector<Diagnostic> CheckTeam(const Team& team) { return TeamChecker(team).Run(); }
+std::vector<Diagnostic> CheckTeam(const Team& team) {
+  std::vector<Diagnostic> problems = TeamChecker(team).Run();
+  CheckContextBudgets(team, &problems);
+  return problems;
+}
 
 }  // namespace chorus

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "core/utf8.h"
+#include "flow/context_budget.h"
 #include "flow/suggest.h"
 
 namespace chorus {
@@ -24,12 +25,13 @@ const std::vector<std::string> kTeamKeys = {"name",   "version", "description", 
 const std::vector<std::string> kModelKeys = {
     "provider", "model",     "base_url",          "api_key_env", "stream",
     "limits",   "timeout_s", "connect_timeout_s", "max_tokens",  "context_window",
-    "price",    "locality",  "headers",           "fallback"};
+    "price",    "locality",  "headers",           "fallback",    "tokenizer"};
 const std::vector<std::string> kLimitKeys = {"concurrency", "rpm", "tpm"};
 const std::vector<std::string> kPriceKeys = {"input_per_mtok", "output_per_mtok"};
 const std::vector<std::string> kInputKeys = {"text",    "file",  "required",
                                              "default", "label", "description"};
-const std::vector<std::string> kAgentKeys = {"role", "model", "clearance", "description"};
+const std::vector<std::string> kAgentKeys = {"role", "model", "clearance", "description",
+                                             "context"};
 const std::vector<std::string> kProviders = {"openai", "anthropic", "offline"};
 const std::vector<std::string> kLocalities = {"local", "cloud"};
 const std::vector<std::string> kLabels = {"public", "internal", "confidential"};
@@ -40,11 +42,7 @@ const std::vector<YamlReader::Unsupported> kTeamUnsupported = {
      "privacy policies (entities, cloud_max_label, on_violation) are not supported yet; until "
      "they are, give confidential inputs only to agents on local models"},
 };
-const std::vector<YamlReader::Unsupported> kAgentUnsupported = {
-    {"context",
-     "per-agent context limits are not supported yet; the model's context_window decides when "
-     "a conversation rolls over"},
-};
+const std::vector<YamlReader::Unsupported> kAgentUnsupported = {};
 
 constexpr int64_t kMaxConcurrency = 1000000;
 // Output budgets beyond this are a typo, not a plan.
@@ -283,6 +281,8 @@ std::optional<ModelSpec> TeamParser::ParseModel(const YamlEntry& entry) {
       ParseHeaders(e, endpoint);
     } else if (e.key == "fallback") {
       if (auto list = r_.StringList(e, /*allow_single=*/true)) spec.fallback = std::move(*list);
+    } else if (e.key == "tokenizer") {
+      if (auto name = r_.OneOf(e, TokenizerNames())) endpoint.tokenizer = std::move(*name);
     }
   }
   switch (endpoint.provider) {
@@ -418,6 +418,8 @@ std::optional<AgentSpec> TeamParser::ParseAgent(const YamlEntry& entry) {
       if (auto clearance = r_.OneOf(e, kLabels)) agent.clearance = std::move(*clearance);
     } else if (e.key == "description") {
       r_.String(e);
+    } else if (e.key == "context") {
+      agent.context = ParseContextBudget(r_, e, where);
     }
   }
   return agent;
