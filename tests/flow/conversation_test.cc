@@ -6,6 +6,7 @@
 
 #include "chorus/handoff_brief.h"
 #include "chorus/team.h"
+#include "model/offline_client.h"
 
 namespace chorus {
 namespace {
@@ -100,27 +101,32 @@ TEST(Conversation, HandoffRequestDropsOldestTurnsToFitAndSaysSo) {
   EXPECT_EQ(impossible.error().code(), StatusCode::kContextExceeded);
 }
 
-TEST(HandoffBrief, ParsesAValidBriefAndRejectsAnIncompleteOneWithTheReason) {
-  auto ok = ParseHandoffBrief("```json\n" + SomeBrief().ToJson().dump() + "\n```");
-  ASSERT_TRUE(ok) << ok.error().ToString();
-  EXPECT_EQ(ok->current_state, "twenty notes taken");
-
-  nlohmann::json missing = SomeBrief().ToJson();
-  missing.erase("verbatim_facts");
-  auto bad = ParseHandoffBrief(missing.dump());
-  ASSERT_FALSE(bad);
-  EXPECT_NE(bad.error().message().find("verbatim_facts"), std::string::npos)
-      << bad.error().message();
-  EXPECT_FALSE(ParseHandoffBrief("I cannot do that."));
-}
-
-TEST(HandoffBrief, MarkedFactsAreWholeLinesStartingWithTheMarker) {
-  EXPECT_EQ(MarkedFacts("intro\n- FACT: a = 1\n  FACT: b = 2  \nnot a FACT: c\nFACT:"),
-            (std::vector<std::string>{"FACT: a = 1", "FACT: b = 2"}));
-  HandoffBrief brief;
-  brief.verbatim_facts = {"FACT: a = 1"};
-  EXPECT_EQ(MergeVerbatimFacts({"FACT: a = 1", "FACT: b = 2"}, &brief), 1);
-  EXPECT_EQ(brief.verbatim_facts.size(), 2u);
+TEST(Conversation, OfflineModelAnswersTheHandoffRequestWithAValidBrief) {
+  Conversation c = Make(4000);
+  c.AddTurn(Turn(0));
+  c.AddTurn(Turn(1, "\n\n```text\nFACT: the budget is 40,000 EUR\n```"));
+  c.AddTurn(Turn(2));
+  auto request = c.BuildHandoffRequest(4000, {});
+  ASSERT_TRUE(request) << request.error().ToString();
+  EndpointConfig offline;
+  offline.name = "offline";
+  auto client = MakeOfflineClient(offline);
+  ASSERT_TRUE(client) << client.error().ToString();
+  ChatRequest chat;
+  chat.messages = request->messages;
+  chat.brief = request->brief.ToJson();
+  std::optional<ChatResult> answer;
+  (*client)->Submit(std::move(chat), [&](ChatResult r) { answer = std::move(r); });
+  ASSERT_TRUE(answer && *answer);
+  Result<HandoffBrief> brief = ParseHandoffBrief((*answer)->text);
+  ASSERT_TRUE(brief) << brief.error().ToString() << "\n" << (*answer)->text;
+  EXPECT_EQ(brief->verbatim_facts, std::vector<std::string>{"FACT: the budget is 40,000 EUR"});
+  ASSERT_EQ(brief->key_decisions.size(), 3u);
+  EXPECT_EQ(brief->key_decisions[2],
+            "notes[2]: Noted 2. The plan is unchanged and the next note may follow.");
+  EXPECT_NE(brief->current_state.find("3 brief(s)"), std::string::npos) << brief->current_state;
+  EXPECT_NE(brief->current_state.find("notes[2]: Note 2 about the plan"), std::string::npos)
+      << brief->current_state;
 }
 
 std::string TeamWith(const std::string& model, const std::string& context) {
