@@ -27,8 +27,6 @@ Scheduler::PendingRollover Scheduler::NewRollover(RolloverReason reason, int64_t
   return rollover;
 }
 
-namespace {}  // namespace
-
 Scheduler::AgentConversation* Scheduler::ConversationOf(const Unit& unit) {
   const AgentSpec* agent = config_.team->FindAgent(unit.agent);
   if (agent == nullptr || !agent->context) return nullptr;
@@ -37,7 +35,10 @@ Scheduler::AgentConversation* Scheduler::ConversationOf(const Unit& unit) {
 
   const EndpointConfig& endpoint = config_.clients.at(agent->model)->config();
   const ContextBudget& budget = *agent->context;
-  const int64_t limit = budget.limit > 0 ? budget.limit : endpoint.context_window;
+  // The client may not be the one the team declared (offline fallback, an embedder's client);
+  // the team's window stands in when the client knows none.
+  int64_t limit = budget.limit > 0 ? budget.limit : endpoint.context_window;
+  if (limit <= 0) limit = config_.team->FindModel(agent->model)->endpoint.context_window;
   PromptCounter counter = PromptCounter::ForEndpoint(endpoint);
   std::string system = RenderBrief(agent->role, DelegationBrief(), {}).front().content;
   log_->Add("conversation.started", unit.path, unit.agent,
@@ -81,12 +82,13 @@ bool Scheduler::PrepareConversationRequest(size_t index, ChatRequest* request) {
     SendHandoffRequest(index);
     return false;
   }
-  if (tokens > conversation.limit()) {
+  // At the limit exactly there would be no room left for the answer.
+  if (tokens >= conversation.limit()) {
     FailUnit(index, "the prompt needs " + std::to_string(tokens) + " tokens (counted with " +
-                        std::string(conversation.counter().name()) + "), more than the " +
+                        std::string(conversation.counter().name()) + ") but the context limit is " +
                         std::to_string(conversation.limit()) +
-                        "-token context limit, and the conversation holds no earlier turn to "
-                        "roll over; shorten the brief or raise context.limit");
+                        ", which leaves no room for an answer, and the conversation holds no "
+                        "earlier turn to roll over; shorten the brief or raise context.limit");
     return false;
   }
   slot->last_prompt_tokens = tokens;

@@ -80,6 +80,23 @@ TEST(Conversation, MarkedFactsSurviveEveryGenerationEvenWhenTheBriefOmitsThem) {
   }
 }
 
+TEST(Conversation, RestoreRebuildsAGenerationFromWhatTheRolloverRecorded) {
+  Conversation live = Make(4000);
+  for (int i = 0; i < 4; ++i) live.AddTurn(Turn(i));
+  HandoffBrief brief = SomeBrief();
+  brief.verbatim_facts = {"FACT: the budget is 40,000 EUR"};
+  Conversation::RolloverResult r = live.Rollover(brief, "next");
+
+  Conversation resumed = Make(4000);
+  resumed.Restore(r.generation, r.brief, {Turn(3)});
+  EXPECT_EQ(resumed.generation(), 2);
+  EXPECT_EQ(resumed.facts(), std::vector<std::string>{"FACT: the budget is 40,000 EUR"});
+  ASSERT_EQ(resumed.Messages("next").size(), live.Messages("next").size());
+  for (size_t i = 0; i < live.Messages("next").size(); ++i) {
+    EXPECT_EQ(resumed.Messages("next")[i].content, live.Messages("next")[i].content) << i;
+  }
+}
+
 TEST(Conversation, HandoffRequestDropsOldestTurnsToFitAndSaysSo) {
   Conversation c = Make(100000);
   for (int i = 0; i < 12; ++i) c.AddTurn(Turn(i, " " + std::string(400, 'q')));

@@ -251,8 +251,7 @@ TEST_F(RolloverTest, NeverSendsABriefThatCannotFitTheWindow) {
   for (int i = 0; i < 40; ++i) items[0] += " word" + std::to_string(i * 7919);
   RunReport report = Run(TeamYaml(HttpModel(server, 1000), "{}", items));
   ASSERT_EQ(report.status, RunStatus::kFailed);
-  EXPECT_NE(report.error.find("more than the 1000-token context limit"), std::string::npos)
-      << report.error;
+  EXPECT_NE(report.error.find("but the context limit is 1000"), std::string::npos) << report.error;
   EXPECT_EQ(server.Requests().size(), 0u);
 }
 
