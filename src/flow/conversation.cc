@@ -9,16 +9,17 @@ namespace {
 // A handoff brief needs this many tokens to be written, or an eighth of the window if more.
 constexpr int64_t kMinHandoffAnswerTokens = 300;
 
+// Kept short: it is sent at the fullest point of the window. The shape stands in for the full
+// schema (the answer is still validated against HandoffBriefSchema and refused with reasons).
 constexpr std::string_view kHandoffInstructions =
     "# Write a handoff brief\n\n"
-    "This conversation is about to reach its context limit. It will continue in a fresh "
-    "conversation that sees only your role, the handoff brief you write now and the last "
-    "turn. Write that brief for your successor: the key decisions taken (not to be reopened), "
-    "the current state of the work, the next steps in order, the reasoning behind them, the "
-    "open questions, and verbatim_facts: every line marked FACT: in this conversation or in "
-    "its earlier handoff brief, copied exactly, marker included.\n\n"
-    "Reply with only a JSON value (no prose, no code fence needed) that validates against "
-    "this JSON Schema:\n\n";
+    "This conversation is at its context limit. A fresh conversation will continue it, seeing "
+    "only your role, the brief you write now and the last turn. Write it for your successor: "
+    "the key decisions (not to be reopened), the current state, the next steps in order, the "
+    "reasoning, the open questions, and every line marked FACT: so far, copied exactly.\n\n"
+    "Reply with only this JSON object (every key required; no prose):\n"
+    "{\"key_decisions\": [string], \"current_state\": string, \"next_steps\": [string], "
+    "\"reasoning\": string, \"open_questions\": [string], \"verbatim_facts\": [string]}\n";
 
 std::string TurnAsContext(const ConversationTurn& turn) {
   return "Brief (" + turn.unit + "):\n" + turn.user + "\n\nYour accepted answer:\n" +
@@ -51,8 +52,39 @@ Conversation::Conversation(std::string system_prompt, int64_t limit, double roll
       keep_last_(keep_last),
       counter_(counter) {}
 
+int64_t Conversation::AnswerRoom(int64_t fit_tokens) {
+  return std::max(kMinHandoffAnswerTokens, fit_tokens / 8);
+}
+
 int64_t Conversation::threshold() const {
-  return static_cast<int64_t>(std::floor(static_cast<double>(limit_) * rollover_at_));
+  const auto by_fraction =
+      static_cast<int64_t>(std::floor(static_cast<double>(limit_) * rollover_at_));
+  // After this turn the history grows by its answer, and the handoff request repeats that
+  // history under its own instructions and needs room for the brief: roll over early enough
+  // that the handoff request can still see every turn.
+  const int64_t handoff_overhead =
+      counter_.Count({{"user", HandoffAsk(0, {})}}) + AnswerRoom(limit_) + largest_answer_;
+  return std::max<int64_t>(0, std::min(by_fraction, limit_ - handoff_overhead));
+}
+
+std::string Conversation::HandoffAsk(size_t dropped,
+                                     const std::vector<std::string>& feedback) const {
+  std::string ask(kHandoffInstructions);
+  if (dropped > 0) {
+    ask += "\nThe " + std::to_string(dropped) +
+           " oldest turn(s) of this conversation no longer fit in this request and were left "
+           "out; build on the handoff brief and the turns you can see.\n";
+  }
+  if (!facts_.empty()) {
+    ask += "\nLines marked FACT: so far (copy each into verbatim_facts exactly):\n";
+    AppendBullets(facts_, &ask);
+  }
+  if (!feedback.empty()) {
+    ask += "\n## Your previous handoff brief was rejected\n\n";
+    AppendBullets(feedback, &ask);
+    ask += "\nFix every point above and reply with the whole handoff brief again.\n";
+  }
+  return ask;
 }
 
 std::string Conversation::SystemMessage() const {
@@ -80,6 +112,7 @@ void Conversation::AddTurn(ConversationTurn turn) {
       }
     }
   }
+  largest_answer_ = std::max(largest_answer_, counter_.Count({{"assistant", turn.assistant}}));
   turns_.push_back(std::move(turn));
 }
 
@@ -87,26 +120,11 @@ void Conversation::LowerLimit(int64_t limit) { limit_ = std::min(limit_, limit);
 
 Result<Conversation::HandoffRequest> Conversation::BuildHandoffRequest(
     int64_t fit_tokens, const std::vector<std::string>& feedback) const {
-  const int64_t answer_room = std::max(kMinHandoffAnswerTokens, fit_tokens / 8);
+  const int64_t answer_room = AnswerRoom(fit_tokens);
   for (size_t drop = 0; drop <= turns_.size(); ++drop) {
     HandoffRequest request;
     request.dropped_turns = static_cast<int>(drop);
-    std::string ask(kHandoffInstructions);
-    ask += "```json\n" + HandoffBriefSchema().dump() + "\n```\n";
-    if (drop > 0) {
-      ask += "\nThe " + std::to_string(drop) +
-             " oldest turn(s) of this conversation no longer fit in this request and were left "
-             "out; build on the handoff brief and the turns you can see.\n";
-    }
-    if (!facts_.empty()) {
-      ask += "\nLines marked FACT: so far (copy each into verbatim_facts exactly):\n";
-      AppendBullets(facts_, &ask);
-    }
-    if (!feedback.empty()) {
-      ask += "\n## Your previous handoff brief was rejected\n\n";
-      AppendBullets(feedback, &ask);
-      ask += "\nFix every point above and reply with the whole handoff brief again.\n";
-    }
+    std::string ask = HandoffAsk(drop, feedback);
     request.messages.push_back({"system", SystemMessage()});
     for (size_t i = drop; i < turns_.size(); ++i) {
       request.messages.push_back({"user", turns_[i].user});

@@ -44,6 +44,9 @@ class Conversation {
 
   int generation() const { return generation_; }
   int64_t limit() const { return limit_; }
+  // The prompt size that triggers a rollover: rollover_at x limit, or less when the window is
+  // too small to also hold the next answer (the largest so far), the handoff request's
+  // instructions and the handoff brief.
   int64_t threshold() const;
   const PromptCounter& counter() const { return counter_; }
   const std::vector<ConversationTurn>& turns() const { return turns_; }
@@ -93,6 +96,10 @@ class Conversation {
 
  private:
   std::string SystemMessage() const;
+  // The last user message of a handoff request.
+  std::string HandoffAsk(size_t dropped, const std::vector<std::string>& feedback) const;
+  // Tokens kept free for the handoff brief itself.
+  static int64_t AnswerRoom(int64_t fit_tokens);
 
   std::string base_system_;
   int64_t limit_;
@@ -103,6 +110,7 @@ class Conversation {
   std::optional<HandoffBrief> handoff_;  // what this generation started from (n > 1)
   std::vector<ConversationTurn> turns_;  // kept turns first, then this generation's own
   std::vector<std::string> facts_;       // every marked fact seen, in order
+  int64_t largest_answer_ = 0;           // tokens of the longest accepted answer so far
 };
 
 }  // namespace chorus

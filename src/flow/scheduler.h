@@ -104,7 +104,8 @@ class Scheduler {
   struct PendingRollover {
     RolloverReason reason = RolloverReason::kThreshold;
     int64_t tokens_before = 0;
-    int attempts = 0;  // handoff requests sent
+    int64_t threshold = 0;  // the threshold the prompt crossed (kThreshold)
+    int attempts = 0;       // handoff requests sent
     std::vector<std::string> feedback;
     bool in_flight = false;
     int dropped_turns = 0;
@@ -143,7 +144,9 @@ class Scheduler {
   std::vector<Timer> timers_;  // min-heap on due_us
   std::vector<std::pair<size_t, ChatRequest>> to_send_;
   std::map<std::string, StepOutput> outputs_;  // step id -> output, for ${...}
-  std::map<std::string, AgentConversation> conversations_;  // by agent name
+
+  // Agent name -> its conversation, for agents with a `context:` budget.
+  std::map<std::string, AgentConversation> conversations_;
   int in_flight_ = 0;
   bool stage_failed_ = false;
   bool store_failed_ = false;

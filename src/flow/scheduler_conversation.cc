@@ -79,6 +79,7 @@ bool Scheduler::PrepareConversationRequest(size_t index, ChatRequest* request) {
   const int64_t tokens = conversation.Count(messages);
   if (tokens > conversation.threshold() && conversation.CanRollOver()) {
     slot->rollover = NewRollover(RolloverReason::kThreshold, tokens);
+    slot->rollover->threshold = conversation.threshold();
     SendHandoffRequest(index);
     return false;
   }
@@ -215,6 +216,7 @@ void Scheduler::ApplyHandoff(size_t index, HandoffBrief brief) {
                             {"tokens_before", rollover.tokens_before},
                             {"tokens_after", result.tokens_after},
                             {"limit", slot.conversation.limit()},
+                            {"threshold", rollover.threshold},
                             {"brief", result.brief.ToJson()},
                             {"kept_turns", result.kept_units},
                             {"facts_merged", result.facts_merged},

@@ -11,8 +11,10 @@ namespace {
 
 using nlohmann::json;
 
-constexpr size_t kMaxDecisions = 8;
-constexpr size_t kDecisionBytes = 200;
+// A handoff brief must stay small: it is the seed of every later generation.
+constexpr size_t kMaxDecisions = 5;
+constexpr size_t kMaxQuestions = 3;
+constexpr size_t kDecisionBytes = 120;
 constexpr std::string_view kTurnPrefix = "Brief (";
 constexpr std::string_view kAnswerMarker = "\n\nYour accepted answer:\n";
 constexpr std::string_view kKeepPrefix = "Keep verbatim: ";
@@ -143,6 +145,7 @@ std::string AnswerHandoff(const json& brief) {
     decisions.erase(decisions.begin(),
                     decisions.end() - static_cast<std::ptrdiff_t>(kMaxDecisions));
   }
+  if (questions.size() > kMaxQuestions) questions.resize(kMaxQuestions);
   std::string state = std::to_string(turns) + " brief(s) answered in the previous generation";
   if (!last_unit.empty()) state += "; the latest was " + last_unit + ": " + last_objective;
   std::vector<std::string> next = {"Answer the next brief the way the earlier ones were answered.",

@@ -57,9 +57,11 @@ TEST(Conversation, RolloverStartsTheNextGenerationFromTheBriefAndTheLastTurns) {
 }
 
 TEST(Conversation, RolloverKeepsFewerTurnsRatherThanStartOverItsThreshold) {
-  Conversation c = Make(1000, 3);
-  const std::string padding(1200, 'z');
-  for (int i = 0; i < 3; ++i) c.AddTurn(Turn(i, " " + padding));
+  Conversation c = Make(4000, 3);
+  std::string padding;
+  for (int i = 0; i < 700; ++i) padding += " word" + std::to_string(i);
+  for (int i = 0; i < 3; ++i) c.AddTurn(Turn(i, padding));
+  ASSERT_GT(c.Count(c.Messages("next")), c.threshold()) << "the test needs turns that overflow";
   Conversation::RolloverResult r = c.Rollover(SomeBrief(), "next");
   EXPECT_LT(r.kept_units.size(), 3u);
   EXPECT_LE(r.tokens_after, c.threshold());

@@ -137,7 +137,10 @@ TEST_F(RolloverTest, TwoThousandTokenWindowWorksThroughThirtyTurnsAndKeepsMarked
   for (size_t i = 0; i < rollovers.size(); ++i) {
     EXPECT_EQ(rollovers[i]["generation"], static_cast<int>(i) + 2);
     EXPECT_EQ(rollovers[i]["reason"], "threshold");
-    EXPECT_GT(rollovers[i]["tokens_before"].get<int64_t>(), 1500);
+    EXPECT_GT(rollovers[i]["tokens_before"], rollovers[i]["threshold"]);
+    EXPECT_LE(rollovers[i]["threshold"].get<int64_t>(), 1500) << "rollover_at 0.75 of 2,000";
+    EXPECT_FALSE(rollovers[i].contains("dropped_from_handoff"))
+        << "the handoff request of a threshold rollover sees every turn";
     EXPECT_LT(rollovers[i]["tokens_after"], rollovers[i]["tokens_before"]);
     EXPECT_LE(rollovers[i]["kept_turns"].size(), 1u);
   }
