@@ -42,12 +42,6 @@ class Scheduler {
   // On failure `error()` says which step failed and why.
   RunStatus Run();
   const std::string& error() const { return error_; }
-
-  // Rolls the conversation held by `unit` over into a generation that fits `fit_tokens` with
-  // `counter` (the failover path, when the next model's window is smaller), then re-sends the
-  // unit's request. The handoff request goes out like the unit's own requests; returns false
-  // (nothing done) when the unit's agent keeps no conversation or it has nothing to shed.
-  bool RollOverToFit(size_t unit, int64_t fit_tokens, PromptCounter counter);
   const std::string& output() const { return output_; }
 
  private:
@@ -118,6 +112,13 @@ class Scheduler {
     int64_t last_prompt_tokens = 0;
   };
   static PendingRollover NewRollover(RolloverReason reason, int64_t tokens_before);
+  ModelClient* ConversationClient(const Unit& unit) const;
+  // Rolls the conversation held by `unit` over into a generation that fits `fit_tokens`
+  // counted with `counter` (for failover to a model with a smaller window), then re-sends the
+  // unit's request. The handoff request is queued like the unit's own requests (to the client
+  // ConversationClient names). Returns false, doing nothing, when the unit's agent keeps no
+  // conversation, it holds no turn, or a rollover is already under way.
+  bool RollOverToFit(size_t unit, int64_t fit_tokens, PromptCounter counter);
   AgentConversation* ConversationOf(const Unit& unit);
   bool WaitsForConversation(size_t unit) const;
   bool PrepareConversationRequest(size_t unit, ChatRequest* request);

@@ -27,13 +27,19 @@ Scheduler::PendingRollover Scheduler::NewRollover(RolloverReason reason, int64_t
   return rollover;
 }
 
+// The one place conversations look up the unit's client: failover changes it here (and in
+// Commit, which sends what is queued).
+ModelClient* Scheduler::ConversationClient(const Unit& unit) const {
+  return config_.clients.at(config_.team->FindAgent(unit.agent)->model);
+}
+
 Scheduler::AgentConversation* Scheduler::ConversationOf(const Unit& unit) {
   const AgentSpec* agent = config_.team->FindAgent(unit.agent);
   if (agent == nullptr || !agent->context) return nullptr;
   auto it = conversations_.find(unit.agent);
   if (it != conversations_.end()) return &it->second;
 
-  const EndpointConfig& endpoint = config_.clients.at(agent->model)->config();
+  const EndpointConfig& endpoint = ConversationClient(unit)->config();
   const ContextBudget& budget = *agent->context;
   // The client may not be the one the team declared (offline fallback, an embedder's client);
   // the team's window stands in when the client knows none.
@@ -95,8 +101,7 @@ bool Scheduler::PrepareConversationRequest(size_t index, ChatRequest* request) {
   slot->last_prompt_tokens = tokens;
   request->messages = std::move(messages);
   // Prompt plus answer must stay within the window too.
-  const EndpointConfig& endpoint =
-      config_.clients.at(config_.team->FindAgent(units_[index].agent)->model)->config();
+  const EndpointConfig& endpoint = ConversationClient(units_[index])->config();
   request->max_tokens =
       static_cast<int>(std::min<int64_t>(endpoint.max_tokens, conversation.RoomFor(tokens)));
   return true;
@@ -113,7 +118,7 @@ void Scheduler::SendHandoffRequest(size_t index) {
     FailUnit(index, "cannot roll the conversation over: " + built.error().message());
     return;
   }
-  const ModelClient* client = config_.clients.at(config_.team->FindAgent(unit.agent)->model);
+  const ModelClient* client = ConversationClient(unit);
   const EndpointConfig& endpoint = client->config();
   ++rollover.attempts;
   rollover.in_flight = true;

@@ -120,6 +120,20 @@ TEST(Conversation, HandoffRequestDropsOldestTurnsToFitAndSaysSo) {
   EXPECT_EQ(impossible.error().code(), StatusCode::kContextExceeded);
 }
 
+TEST(Conversation, MovesIntoASmallerWindowAsFailoverNeeds) {
+  Conversation c = Make(16000);
+  for (int i = 0; i < 20; ++i) c.AddTurn(Turn(i, " " + std::string(300, 'q')));
+  ASSERT_GT(c.Count(c.Messages("next")), 2000);
+  c.LowerLimit(2000);
+  auto request = c.BuildHandoffRequest(c.limit(), {});
+  ASSERT_TRUE(request) << request.error().ToString();
+  EXPECT_GT(request->dropped_turns, 0);
+  EXPECT_LT(request->tokens, 2000);
+  Conversation::RolloverResult r = c.Rollover(SomeBrief(), "next");
+  EXPECT_LE(r.tokens_after, c.threshold());
+  EXPECT_LT(c.threshold(), 2000);
+}
+
 TEST(Conversation, OfflineModelAnswersTheHandoffRequestWithAValidBrief) {
   Conversation c = Make(4000);
   c.AddTurn(Turn(0));
