@@ -94,6 +94,7 @@ struct EndpointConfig {
   int64_t connect_timeout_ms = 10000;          // TCP + TLS connect
   int max_tokens = 4096;                       // default for requests that do not set one
   int64_t context_window = 0;                  // tokens; 0: unknown
+  std::string tokenizer;  // "cl100k_base", "o200k_base", "estimate"; "": guessed from `model`
   std::optional<Price> price;                  // overrides the built-in price table
   std::string locality = "cloud";              // "local" or "cloud"
   std::map<std::string, std::string> headers;  // extra request headers (no secrets here)

@@ -5,6 +5,7 @@
 // the runner call it. All functions here are pure and thread-safe.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -39,11 +40,22 @@ struct InputSpec {
   SourceLoc loc;
 };
 
+// An agent's context budget (`context:` in the team file). An agent that has one keeps ONE
+// conversation across all its units in a run and rolls it over through a HandoffBrief before a
+// request would cross `rollover_at` x `limit` tokens (see src/flow/conversation.h).
+struct ContextBudget {
+  int64_t limit = 0;          // tokens; 0: the model's context_window
+  double rollover_at = 0.75;  // fraction of `limit` a prompt may reach before a rollover
+  int keep_last = 1;          // turns carried verbatim into the next generation
+  SourceLoc loc;
+};
+
 struct AgentSpec {
   std::string name;
   std::string role;   // the system prompt
   std::string model;  // a key of Team::models
   std::string clearance;
+  std::optional<ContextBudget> context;  // set: one conversation across the agent's units
   SourceLoc loc;
 };
 

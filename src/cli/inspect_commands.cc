@@ -5,6 +5,7 @@
 #include "cli/cli_common.h"
 #include "cli/commands.h"
 #include "cli/quality_events.h"
+#include "cli/conversation_events.h"
 
 namespace chorus::cli {
 namespace {
@@ -101,8 +102,9 @@ std::string Describe(const Event& e, const nlohmann::json& p, bool full) {
     size_t bytes = 0;
     const auto& messages = p.value("messages", nlohmann::json::array());
     for (const auto& m : messages) bytes += m.value("content", "").size();
-    std::string s = "attempt " + std::to_string(p.value("attempt", 0)) + " → " +
-                    p.value("endpoint", "") + " (" + p.value("model", "") + "), " +
+    std::string s = (p.value("purpose", "") == "handoff" ? "handoff brief request, attempt "
+                                                         : "attempt ") +
+                    std::to_string(p.value("attempt", 0)) + " → " + p.value("endpoint", "") + " (" + p.value("model", "") + "), " +
                     std::to_string(messages.size()) + " messages, " + FormatBytes(bytes);
     if (p.value("resent", false)) s += ", sent again after a resume (same idempotency key)";
     if (p.contains("queued_ms")) {
@@ -135,6 +137,7 @@ std::string Describe(const Event& e, const nlohmann::json& p, bool full) {
     return s;
   }
   if (std::string limits = DescribeLimitEvent(k, p); !limits.empty()) return limits;
+  if (k.starts_with("conversation.")) return DescribeConversationEvent(k, p, full);
   if (k == "output.rejected") {
     return "attempt " + std::to_string(p.value("attempt", 0)) + ": " + p.value("reason", "");
   }

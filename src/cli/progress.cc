@@ -81,6 +81,12 @@ void ProgressPrinter::OnEvent(const Event& e, const nlohmann::json& p) {
     if (!IsQuietItem(e.step)) {
       Line("↻", e.step, e.agent, "answer rejected: " + Truncate(p.value("reason", ""), 80));
     }
+  } else if (kind == "conversation.rollover") {
+    Line("⟳", e.step, e.agent,
+         "context rollover to generation " + std::to_string(p.value("generation", 0)) + " (" +
+             std::to_string(p.value("tokens_before", int64_t{0})) + " → " +
+             std::to_string(p.value("tokens_after", int64_t{0})) + " tokens, " +
+             p.value("reason", "") + ")");
   } else if (kind == "llm.error") {
     if (IsQuietItem(e.step)) return;
     std::string text = p.value("message", "");

@@ -3,33 +3,9 @@
 #include <algorithm>
 #include <functional>
 
-#include "chorus/tokenizer.h"
+#include "flow/prompt_tokens.h"
 
 namespace chorus {
-namespace {
-
-// The chat format adds a few tokens per message (role, separators) and primes the answer.
-constexpr int64_t kTokensPerMessage = 4;
-constexpr int64_t kTokensPerReply = 3;
-
-bool StartsWith(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
-
-const Tokenizer* TokenizerFor(const EndpointConfig& endpoint) {
-  if (endpoint.provider != Provider::kOpenAI) return nullptr;
-  const std::string& m = endpoint.model;
-  const char* encoding = nullptr;
-  for (const char* p : {"gpt-4o", "gpt-4.1", "gpt-4.5", "gpt-5", "chatgpt-4o", "o1", "o3", "o4"}) {
-    if (StartsWith(m, p)) encoding = "o200k_base";
-  }
-  if (encoding == nullptr && (StartsWith(m, "gpt-4") || StartsWith(m, "gpt-3.5"))) {
-    encoding = "cl100k_base";
-  }
-  if (encoding == nullptr) return nullptr;
-  Result<const Tokenizer*> tokenizer = GetTokenizer(encoding);
-  return tokenizer ? *tokenizer : nullptr;  // missing rank files: estimate instead
-}
-
-}  // namespace
 
 std::vector<std::string> FallbackChain(const Team& team, const std::string& model) {
   std::vector<std::string> chain;
@@ -46,14 +22,7 @@ std::vector<std::string> FallbackChain(const Team& team, const std::string& mode
 }
 
 int64_t PromptTokens(const EndpointConfig& endpoint, const std::vector<ChatMessage>& messages) {
-  const Tokenizer* tokenizer = TokenizerFor(endpoint);
-  int64_t total = kTokensPerReply;
-  for (const ChatMessage& m : messages) {
-    total += kTokensPerMessage;
-    total +=
-        static_cast<int64_t>(tokenizer ? tokenizer->Count(m.content) : EstimateTokens(m.content));
-  }
-  return total;
+  return PromptCounter::ForEndpoint(endpoint).Count(messages);
 }
 
 int64_t BudgetTokens(const EndpointConfig& endpoint, const ChatRequest& request,
@@ -69,8 +38,8 @@ std::optional<std::string> WindowMismatch(const EndpointConfig& from, const Endp
   return "cannot fail over from model '" + from.name + "' (context window " + from_window +
          ") to '" + to.name + "' (context window " + std::to_string(to.context_window) +
          " tokens): the prompt is " + std::to_string(prompt_tokens) +
-         " tokens and carrying a conversation into a smaller window needs a handoff brief, "
-         "which this run cannot make yet";
+         " tokens; only an agent with a `context:` budget keeps a conversation that can be "
+         "carried into a smaller window as a handoff brief";
 }
 
 }  // namespace chorus

@@ -48,6 +48,8 @@ void ReportFolder::Apply(const std::string& kind, const std::string& step, const
     index_[step] = r.steps.size();
     r.steps.push_back(std::move(s));
   } else if (kind == "llm.request") {
+    // A handoff request (context rollover) is not an attempt at the step's brief.
+    if (p.value("purpose", "") == "handoff") return;
     if (StepReport* s = Find(step)) {
       s->attempts = p.value("attempt", s->attempts + 1);
       s->model = p.value("endpoint", s->model);

@@ -157,6 +157,8 @@ void Scheduler::LaunchReady() {
     int cap =
         run.step->kind == StepKind::kMap || run.step->kind == StepKind::kWitness ? run.cap : 1;
     while (run.next < run.units.size() && run.in_flight < cap) {
+      // A conversation is sequential: the agent's next brief waits for its current one.
+      if (WaitsForConversation(run.units[run.next])) break;
       ++run.in_flight;
       Launch(run.units[run.next++]);
       if (stage_failed_) return;
@@ -212,6 +214,9 @@ void Scheduler::SendRequest(size_t index) {
   if (unit.models.empty()) unit.models = FallbackChain(*config_.team, agent->model);
   ChatRequest request;
   request.messages = RenderBrief(agent->role, unit.brief, unit.feedback);
+  // An agent with a `context:` budget continues its conversation, rolling it over first if
+  // the prompt would cross its threshold (then the handoff request is what goes out now).
+  if (agent->context && !PrepareConversationRequest(index, &request)) return;
   request.json_output = unit.brief.output.format == OutputFormat::kJson;
   request.agent = unit.agent;
   // Only the offline model answers from the structured brief; HTTP clients send messages.
@@ -237,16 +242,10 @@ void Scheduler::Dispatch(size_t index) {
     payload["queued_ms"] = (config_.clock->MonotonicUs() - unit.queued_at_us) / 1000;
     unit.queued_at_us = -1;
   }
-  if (config_.journal) {
-    const std::string& key = request.idempotency_key;
-    if (const ChatResult* outcome = config_.journal->Outcome(key)) {
-      // Resuming, and this very request has a recorded outcome: it is not asked again.
-      log_->Add("llm.request", unit.path, unit.agent, std::move(payload));
-      queue_->Push(Completion{index, unit.requests, *outcome, /*replayed=*/true});
-      return;
-    }
-    // Sent before the interruption but never answered: the same key goes out again.
-    if (config_.journal->Requested(key)) payload["resent"] = true;
+  // Sent before an interruption but never answered: the same key goes out again.
+  if (config_.journal && config_.journal->Requested(request.idempotency_key) &&
+      !config_.journal->Outcome(request.idempotency_key)) {
+    payload["resent"] = true;
   }
   log_->Add("llm.request", unit.path, unit.agent, std::move(payload));
   to_send_.emplace_back(index, std::move(request));
@@ -267,6 +266,14 @@ bool Scheduler::Commit() {
   sending.swap(to_send_);
   for (auto& [index, request] : sending) {
     const Unit& unit = units_[index];
+    if (config_.journal) {
+      // Resuming, and this very request has a recorded outcome: it is not asked again (its
+      // llm.request, identical to the recorded one, was not recorded twice either).
+      if (const ChatResult* outcome = config_.journal->Outcome(request.idempotency_key)) {
+        queue_->Push(Completion{index, unit.requests, *outcome, /*replayed=*/true});
+        continue;
+      }
+    }
     ModelClient* client = Client(unit);
     std::shared_ptr<CompletionQueue> queue = queue_;
     int attempt = unit.requests;
@@ -288,8 +295,13 @@ bool Scheduler::StageSettled() const {
 
 void Scheduler::Handle(Completion c) {
   --in_flight_;
-  ReleaseEndpoint(c.unit, c.result);
+  const bool handoff = HandoffInFlight(c.unit);
+  if (!handoff) ReleaseEndpoint(c.unit, c.result);  // handoffs do not pass the endpoint budget
   if (store_failed_) return;
+  if (handoff) {
+    HandleHandoff(c.unit, std::move(c.result));
+    return;
+  }
   if (c.result) {
     HandleAnswer(c.unit, *c.result, c.replayed);
   } else {
@@ -358,6 +370,9 @@ void Scheduler::HandleError(size_t index, const ModelError& error, bool recorded
   }
   if (!failover.empty()) payload["failover"] = failover;
   if (!recorded) log_->Add("llm.error", unit.path, unit.agent, std::move(payload));
+  if (error.status.code() == StatusCode::kContextExceeded && RollOverAfterContextError(index)) {
+    return;
+  }
   if (!failover.empty()) {
     FailOver(index, failover, error.status.message());
     return;
@@ -389,6 +404,7 @@ void Scheduler::CompleteUnit(size_t index, StepOutput output, bool record) {
     if (!output.json.is_null()) payload["json"] = output.json;
     log_->Add("step.completed", unit.path, unit.agent, std::move(payload));
   }
+  EndConversationTurn(index, output);
   unit.output = std::move(output);
   unit.brief = DelegationBrief();  // the record keeps it; memory need not
   unit.feedback.clear();
@@ -424,6 +440,7 @@ void Scheduler::FinishStepRunIfDone(StepRun& run) {
 void Scheduler::FailUnit(size_t index, const std::string& why, bool record) {
   Unit& unit = units_[index];
   unit.state = UnitState::kFailed;
+  ReleaseConversation(index);
   if (record) log_->Add("step.failed", unit.path, unit.agent, {{"error", why}});
   if (unit.judge == JudgeRole::kGate) {
     // A gate's judge belongs to no step run: the unit it was judging fails with it (once,

@@ -20,6 +20,7 @@
 #include "chorus/team.h"
 #include "flow/completion_queue.h"
 #include "flow/endpoint_governor.h"
+#include "flow/conversation.h"
 #include "flow/event_log.h"
 #include "flow/gate.h"
 #include "flow/journal.h"
@@ -149,6 +150,43 @@ class Scheduler {
   void DecideWitnessRun(size_t run);
   bool Commit();  // flushes the log and sends what it allowed; false if the store failed
 
+  // One conversation per agent with a `context:` budget (scheduler_conversation.cc).
+  struct PendingRollover {
+    RolloverReason reason = RolloverReason::kThreshold;
+    int64_t tokens_before = 0;
+    int64_t threshold = 0;  // the threshold the prompt crossed (kThreshold)
+    int attempts = 0;       // handoff requests sent
+    std::vector<std::string> feedback;
+    bool in_flight = false;
+    int dropped_turns = 0;
+    int64_t handoff_tokens = 0;  // the prompt of the latest handoff request
+  };
+  struct AgentConversation {
+    Conversation conversation;
+    std::optional<size_t> unit;  // the unit holding it; units of one agent run one at a time
+    std::optional<PendingRollover> rollover;
+    int64_t last_prompt_tokens = 0;
+  };
+  static PendingRollover NewRollover(RolloverReason reason, int64_t tokens_before);
+  ModelClient* ConversationClient(const Unit& unit) const;
+  // Rolls the conversation held by `unit` over into a generation that fits `fit_tokens`
+  // counted with `counter` (for failover to a model with a smaller window), then re-sends the
+  // unit's request. The handoff request is queued like the unit's own requests (to the client
+  // ConversationClient names). Returns false, doing nothing, when the unit's agent keeps no
+  // conversation, it holds no turn, or a rollover is already under way.
+  bool RollOverToFit(size_t unit, int64_t fit_tokens, PromptCounter counter);
+  bool CanRollOverToFit(size_t unit) const;
+  AgentConversation* ConversationOf(const Unit& unit);
+  bool WaitsForConversation(size_t unit) const;
+  bool PrepareConversationRequest(size_t unit, ChatRequest* request);
+  void SendHandoffRequest(size_t unit);
+  bool HandoffInFlight(size_t unit) const;
+  void HandleHandoff(size_t unit, ChatResult result);
+  void ApplyHandoff(size_t unit, HandoffBrief brief);
+  bool RollOverAfterContextError(size_t unit);
+  void EndConversationTurn(size_t unit, const StepOutput& output);
+  void ReleaseConversation(size_t unit);
+
   Result<std::string> Expand(const std::string& text, const Unit& unit) const;
   Result<DelegationBrief> BuildBrief(const Unit& unit) const;
   std::optional<int64_t> NextTimerWaitUs() const;
@@ -166,6 +204,9 @@ class Scheduler {
   std::map<std::string, EndpointGovernor> governors_;  // by model name
   int queued_ = 0;                                     // units waiting in governors' queues
   std::map<std::string, StepOutput> outputs_;  // step id -> output, for ${...}
+
+  // Agent name -> its conversation, for agents with a `context:` budget.
+  std::map<std::string, AgentConversation> conversations_;
   int in_flight_ = 0;
   bool stage_failed_ = false;
   bool store_failed_ = false;

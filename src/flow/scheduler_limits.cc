@@ -162,19 +162,25 @@ void Scheduler::FailOver(size_t index, const std::string& reason, const std::str
   const AgentSpec* agent = config_.team->FindAgent(unit.agent);
   const int64_t prompt =
       PromptTokens(to_endpoint, RenderBrief(agent->role, unit.brief, unit.feedback));
-  if (auto mismatch = WindowMismatch(Client(unit)->config(), to_endpoint, prompt)) {
+  std::optional<std::string> mismatch = WindowMismatch(Client(unit)->config(), to_endpoint, prompt);
+  // A conversation that does not fit the next model's window is carried over as a handoff
+  // brief sized for it; a one-off request that does not fit cannot fail over.
+  const bool carry = mismatch && CanRollOverToFit(index);
+  if (mismatch && !carry) {
     FailUnit(index, *mismatch + " (failing over because: " + error + ")");
     return;
   }
-  log_->Add("llm.failover", unit.path, unit.agent,
-            {{"from", from},
-             {"to", to},
-             {"reason", reason},
-             {"error", error},
-             {"attempt", unit.requests}});
+  nlohmann::json payload = {
+      {"from", from}, {"to", to}, {"reason", reason}, {"error", error}, {"attempt", unit.requests}};
+  if (carry) payload["handoff"] = true;
+  log_->Add("llm.failover", unit.path, unit.agent, std::move(payload));
   ++unit.model_index;
   unit.transient_failures = 0;  // each model gets its own retries
   unit.hinted_failures = 0;
+  if (carry &&
+      RollOverToFit(index, to_endpoint.context_window, PromptCounter::ForEndpoint(to_endpoint))) {
+    return;  // the handoff goes to the new model first; the request follows it
+  }
   SendRequest(index);
 }
 

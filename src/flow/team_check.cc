@@ -7,6 +7,7 @@
 
 #include "chorus/team.h"
 #include "core/template.h"
+#include "flow/context_budget.h"
 #include "flow/suggest.h"
 #include "flow/team_check_quality.h"
 
@@ -403,11 +404,15 @@ std::string TeamChecker::OrderProblem(const Position& pos, const std::string& ta
 }  // namespace
 
 std::vector<Diagnostic> CheckTeam(const Team& team) {
-  return TeamChecker(team, /*warnings=*/false).Run();
+  std::vector<Diagnostic> problems = TeamChecker(team, /*warnings=*/false).Run();
+  CheckContextBudgets(team, &problems);
+  return problems;
 }
 
 std::vector<Diagnostic> LintTeam(const Team& team) {
-  return TeamChecker(team, /*warnings=*/true).Run();
+  std::vector<Diagnostic> problems = TeamChecker(team, /*warnings=*/true).Run();
+  CheckContextBudgets(team, &problems);
+  return problems;
 }
 
 }  // namespace chorus

@@ -13,6 +13,7 @@
 
 #include "core/hash.h"
 #include "core/utf8.h"
+#include "flow/context_budget.h"
 #include "flow/suggest.h"
 
 namespace chorus {
@@ -25,13 +26,15 @@ const std::vector<std::string> kTeamKeys = {"name",   "version", "description", 
 const std::vector<std::string> kModelKeys = {
     "provider", "model",     "base_url",          "api_key_env", "stream",
     "limits",   "timeout_s", "connect_timeout_s", "max_tokens",  "context_window",
-    "price",    "locality",  "headers",           "fallback",    "circuit"};
+    "price",    "locality",  "headers",           "fallback",    "circuit",
+    "tokenizer"};
 const std::vector<std::string> kLimitKeys = {"concurrency", "rpm", "tpm", "window_s"};
 const std::vector<std::string> kCircuitKeys = {"failures", "cool_down_s"};
 const std::vector<std::string> kPriceKeys = {"input_per_mtok", "output_per_mtok"};
 const std::vector<std::string> kInputKeys = {"text",    "file",  "required",
                                              "default", "label", "description"};
-const std::vector<std::string> kAgentKeys = {"role", "model", "clearance", "description"};
+const std::vector<std::string> kAgentKeys = {"role", "model", "clearance", "description",
+                                             "context"};
 const std::vector<std::string> kProviders = {"openai", "anthropic", "offline"};
 const std::vector<std::string> kLocalities = {"local", "cloud"};
 const std::vector<std::string> kLabels = {"public", "internal", "confidential"};
@@ -42,11 +45,7 @@ const std::vector<YamlReader::Unsupported> kTeamUnsupported = {
      "privacy policies (entities, cloud_max_label, on_violation) are not supported yet; until "
      "they are, give confidential inputs only to agents on local models"},
 };
-const std::vector<YamlReader::Unsupported> kAgentUnsupported = {
-    {"context",
-     "per-agent context limits are not supported yet; the model's context_window decides when "
-     "a conversation rolls over"},
-};
+const std::vector<YamlReader::Unsupported> kAgentUnsupported = {};
 
 constexpr int64_t kMaxConcurrency = 1000000;
 constexpr int64_t kMaxCircuitFailures = 1000;
@@ -289,6 +288,8 @@ std::optional<ModelSpec> TeamParser::ParseModel(const YamlEntry& entry) {
       if (auto list = r_.StringList(e, /*allow_single=*/true)) spec.fallback = std::move(*list);
     } else if (e.key == "circuit") {
       ParseCircuit(e, endpoint);
+    } else if (e.key == "tokenizer") {
+      if (auto name = r_.OneOf(e, TokenizerNames())) endpoint.tokenizer = std::move(*name);
     }
   }
   if (const YamlEntry* limits = find("limits");
@@ -451,6 +452,8 @@ std::optional<AgentSpec> TeamParser::ParseAgent(const YamlEntry& entry) {
       if (auto clearance = r_.OneOf(e, kLabels)) agent.clearance = std::move(*clearance);
     } else if (e.key == "description") {
       r_.String(e);
+    } else if (e.key == "context") {
+      agent.context = ParseContextBudget(r_, e, where);
     }
   }
   return agent;

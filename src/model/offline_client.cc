@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "model/offline_handoff.h"
 #include "model/offline_schema.h"
 #include "model/offline_text.h"
 
@@ -278,6 +279,7 @@ std::string AnswerMessages(const std::vector<ChatMessage>& messages, bool json_o
 
 std::string Answer(const ChatRequest& request) {
   if (!request.brief.is_object()) return AnswerMessages(request.messages, request.json_output);
+  if (offline::IsHandoffRequest(request.brief)) return offline::AnswerHandoff(request.brief);
   const BriefView brief = ReadBrief(request.brief);
   const SentenceIndex index(brief.context, brief.objective);
   if (brief.format == "markdown") return AnswerMarkdown(brief, index);

@@ -331,22 +331,6 @@ flow:
             "defined at line 11, column 14");
 }
 
-TEST(TeamLoader, KeepsPlannedFeaturesOutWithAHelpfulMessage) {
-  std::vector<std::string> errors = ParseErrors(R"(name: later
-agents:
-  strategist: { role: You draft., context: { limit: 32000, rollover_at: 0.75 } }
-flow:
-  - task: a
-    agent: strategist
-    brief: Write
-)");
-  ASSERT_EQ(errors.size(), 1u);
-  EXPECT_EQ(errors[0],
-            "team.yaml:3:35: error: unknown key 'context' in agent 'strategist': per-agent context "
-            "limits are not supported yet; the model's context_window decides when a "
-            "conversation rolls over");
-}
-
 TEST(TeamLoader, NeverEchoesWhatWasWrittenAsAnApiKeyName) {
   std::vector<std::string> errors = ParseErrors(R"(name: leak
 models:
