@@ -1,6 +1,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -119,7 +120,9 @@ int RunCommand(const RunArgs& args) {
     return kExitUsage;
   }
 
-  ProgressPrinter progress(stderr, args.verbose);
+  const char* term = std::getenv("TERM");
+  bool live = isatty(fileno(stderr)) && !(term && std::string(term) == "dumb");
+  ProgressPrinter progress(stderr, args.verbose, live);
   RunOptions options;
   options.store = store->get();
   options.inputs = std::move(*inputs);

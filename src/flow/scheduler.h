@@ -20,6 +20,7 @@
 #include "chorus/team.h"
 #include "flow/completion_queue.h"
 #include "flow/event_log.h"
+#include "flow/route_step.h"
 #include "flow/step_output.h"
 
 namespace chorus {
@@ -52,6 +53,10 @@ class Scheduler {
     size_t step_run = 0;  // index into step_runs_
     int item_index = -1;
     std::string item;
+    std::string item_label;      // map over frameworks/files: the id or path ("" = item)
+    nlohmann::json item_fields;  // map over frameworks/files: ${item.FIELD}
+    std::vector<const Framework*> frameworks;  // routed: applied to the brief
+    std::unique_ptr<PendingRoute> routing;     // non-null while the router agent is asked
     std::string agent;
     UnitState state = UnitState::kPending;
     int requests = 0;            // attempt number of the latest request
@@ -83,6 +88,14 @@ class Scheduler {
   void AddStepRun(const Step& step);
   void LaunchReady();
   void Launch(size_t unit);
+  void Dispatch(size_t unit);  // builds, records and sends the unit's brief
+  // Routing (scheduler_route.cc). BeginRoute returns true when the unit may dispatch now,
+  // false when it asked the router agent or failed.
+  bool BeginRoute(size_t unit);
+  void FinishRoute(size_t unit, PendingRoute route, nlohmann::json router_note);
+  void OnRouterAnswer(size_t unit, const std::string& text);
+  void OnRouterFailed(size_t unit, const std::string& why);
+  std::string ContextHolder(const Step& step) const;
   void SendRequest(size_t unit);
   void Handle(Completion c);
   void HandleAnswer(size_t unit, const ChatResponse& response);
@@ -108,6 +121,7 @@ class Scheduler {
   std::vector<Timer> timers_;  // min-heap on due_us
   std::vector<std::pair<size_t, ChatRequest>> to_send_;
   std::map<std::string, StepOutput> outputs_;  // step id -> output, for ${...}
+  std::unique_ptr<TeamRouting> routing_;        // built when the first routed task starts
   int in_flight_ = 0;
   bool stage_failed_ = false;
   bool store_failed_ = false;

@@ -9,6 +9,7 @@
 
 #include "flow/suggest.h"
 #include "flow/team_loader.h"
+#include "flow/team_route_loader.h"
 
 namespace chorus {
 namespace {
@@ -16,7 +17,7 @@ namespace {
 namespace fs = std::filesystem;
 
 const std::vector<std::string> kStepKinds = {"task", "parallel", "map", "synthesize"};
-const std::vector<std::string> kTaskKeys = {"task", "agent", "brief", "retries"};
+const std::vector<std::string> kTaskKeys = {"task", "agent", "brief", "retries", "route"};
 const std::vector<std::string> kMapKeys = {"map",         "over",  "agents", "agent",
                                            "concurrency", "brief", "retries"};
 const std::vector<std::string> kSynthesizeKeys = {"synthesize", "agent", "from", "brief",
@@ -32,7 +33,6 @@ constexpr int64_t kMaxConcurrency = 1000000;
 
 // Keys of features that are designed (ARCHITECTURE §4) but not built yet.
 const std::vector<YamlReader::Unsupported> kStepUnsupported = {
-    {"route", "routing is not supported yet; name the step's agent with 'agent'"},
     {"gate", "quality gates are not supported yet; describe the bar in the brief's 'acceptance'"},
     {"witness", "witness steps are not supported yet"},
 };
@@ -157,6 +157,8 @@ std::optional<Step> FlowParser::ParseTask(const YAML::Node& node, const YamlEntr
       step.brief = ParseBrief(e).brief;
     } else if (e.key == "retries") {
       if (auto n = r_.Integer(e, 0, kMaxRetries)) step.retries = static_cast<int>(*n);
+    } else if (e.key == "route") {
+      step.route = ParseRouteSpec(r_, e);
     }
   }
   return step;
@@ -204,7 +206,9 @@ std::optional<Step> FlowParser::ParseMap(const YAML::Node& node, const YamlEntry
         step.agents = std::move(*agents);
       }
     } else if (e.key == "over") {
-      if (e.value.IsScalar()) {
+      if (std::optional<MapSource> source = ParseMapSource(r_, e)) {
+        step.over_source = std::move(*source);
+      } else if (e.value.IsScalar()) {
         step.over = e.value.Scalar();
       } else if (e.value.IsSequence()) {
         if (auto items = r_.StringList(e, /*allow_single=*/false)) {
