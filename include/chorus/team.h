@@ -120,7 +120,7 @@ struct Step {
   // ${step}) whose value is a JSON array, a YAML list, or text taken line by line.
   std::vector<std::string> over_items;
   std::string over;
-  int concurrency = 8;  // map: items in flight at once
+  int concurrency = 8;    // map: items in flight at once
   MapSource over_source;  // map: over: frameworks("2.3") / files("docs/*.md")
 
   RouteSpec route;  // task: pick the framework (and agent) for the request

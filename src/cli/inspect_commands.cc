@@ -110,9 +110,9 @@ std::string Describe(const Event& e, const nlohmann::json& p, bool full) {
     return s;
   }
   if (k == "route.delegation") {
-    return p.value("mode", "") + " to " + p.value("agent", "") + " (owner " +
-           p.value("owner", "") + ", routed " + p.value("routed", "") + ", rule " +
-           p.value("rule", "") + "): " + p.value("why", "");
+    return p.value("mode", "") + " to " + p.value("agent", "") + " (owner " + p.value("owner", "") +
+           ", routed " + p.value("routed", "") + ", rule " + p.value("rule", "") +
+           "): " + p.value("why", "");
   }
   if (k == "step.completed" || k == "run.completed") return text(p.value("output", ""));
   if (k == "step.failed" || k == "run.failed") return p.value("error", "");

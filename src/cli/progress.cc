@@ -46,7 +46,8 @@ std::string ProgressPrinter::MapLine(const std::string& map, const MapProgress& 
                                     static_cast<int64_t>(finished));
   }
   char line[256];
-  std::snprintf(line, sizeof line, "  ▸ %-22s %zu/%zu done, %zu running, %zu failed, %lld tokens, %s%s",
+  std::snprintf(line, sizeof line,
+                "  ▸ %-22s %zu/%zu done, %zu running, %zu failed, %lld tokens, %s%s",
                 Truncate(map, 22).c_str(), p.done, p.items, p.running, p.failed,
                 static_cast<long long>(p.tokens), FormatCost(p.cost).c_str(), eta.c_str());
   return line;

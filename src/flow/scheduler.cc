@@ -431,7 +431,8 @@ Result<std::string> Scheduler::Expand(const std::string& text, const Unit& unit)
         if (auto f = unit.item_fields.find(ref.field); f != unit.item_fields.end()) {
           return f->is_string() ? f->get<std::string>() : f->dump();
         }
-        return Err(Status::NotFound("${item." + ref.field + "}: expected one of the item's fields " +
+        return Err(Status::NotFound("${item." + ref.field +
+                                    "}: expected one of the item's fields " +
                                     FieldNames(unit.item_fields)));
       }
       return unit.item;

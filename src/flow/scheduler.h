@@ -121,7 +121,7 @@ class Scheduler {
   std::vector<Timer> timers_;  // min-heap on due_us
   std::vector<std::pair<size_t, ChatRequest>> to_send_;
   std::map<std::string, StepOutput> outputs_;  // step id -> output, for ${...}
-  std::unique_ptr<TeamRouting> routing_;        // built when the first routed task starts
+  std::unique_ptr<TeamRouting> routing_;       // built when the first routed task starts
   int in_flight_ = 0;
   bool stage_failed_ = false;
   bool store_failed_ = false;

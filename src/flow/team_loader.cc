@@ -20,8 +20,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::vector<std::string> kTeamKeys = {"name",   "version", "description", "models",
-                                            "inputs", "agents",  "flow",        "frameworks",
+const std::vector<std::string> kTeamKeys = {"name",   "version",   "description", "models",
+                                            "inputs", "agents",    "flow",        "frameworks",
                                             "routes", "delegation"};
 const std::vector<std::string> kModelKeys = {
     "provider", "model",     "base_url",          "api_key_env", "stream",

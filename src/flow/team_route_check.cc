@@ -6,11 +6,18 @@
 #include <cctype>
 
 #include "chorus/frameworks.h"
+#include "core/template.h"
 #include "flow/suggest.h"
 #include "flow/team_route_loader.h"
 
 namespace chorus {
 namespace {
+
+// The ${item.FIELD}s of a map over frameworks(...) or files(...); see flow/map_source.h.
+const std::vector<std::string> kFrameworkItemFields = {
+    "id",       "name",     "category",     "meta_category", "summary",
+    "triggers", "examples", "instructions", "output"};
+const std::vector<std::string> kFileItemFields = {"path", "name", "text"};
 
 bool LooksLikeId(const std::string& s) {
   return !s.empty() && std::all_of(s.begin(), s.end(),
@@ -104,6 +111,29 @@ class RoutingChecker {
     if (!rule.agent.empty()) CheckAgent(rule.loc, where, rule.agent);
   }
 
+  void CheckItemFields(const Step& step, const std::string& what) {
+    const std::vector<std::string>& fields = step.over_source.kind == MapSource::Kind::kFrameworks
+                                                 ? kFrameworkItemFields
+                                                 : kFileItemFields;
+    auto scan = [&](const std::string& text) {
+      Result<std::vector<TemplateRef>> refs = FindTemplateRefs(text);
+      if (!refs) return;  // CheckTeam reports malformed references
+      for (const TemplateRef& ref : *refs) {
+        if (ref.root != "item" || ref.field.empty()) continue;
+        if (std::find(fields.begin(), fields.end(), ref.field) != fields.end()) continue;
+        std::string hint = DidYouMean(ref.field, fields);
+        Error(step.brief.loc.line > 0 ? step.brief.loc : step.loc,
+              what + " references '${item." + ref.field + "}', but its items have no field '" +
+                  ref.field + "'" + (hint.empty() ? ": expected " + QuotedList(fields) : hint));
+      }
+    };
+    const BriefTemplate& b = step.brief;
+    scan(b.objective);
+    for (const std::string& c : b.context) scan(c);
+    for (const std::string& c : b.constraints) scan(c);
+    scan(b.acceptance);
+  }
+
   void CheckStep(const Step& step) {
     const std::string what = std::string(StepKindName(step.kind)) + " '" + step.id + "'";
     if (step.over_source.kind == MapSource::Kind::kFrameworks &&
@@ -112,6 +142,7 @@ class RoutingChecker {
                        what + ": over: frameworks(...)", step.over_source.argument,
                        /*prefix_ok=*/true);
     }
+    if (step.over_source.kind != MapSource::Kind::kNone) CheckItemFields(step, what);
     if (!step.route.enabled) return;
     const RouteSpec& route = step.route;
     if (step.kind != StepKind::kTask) {

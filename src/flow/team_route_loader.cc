@@ -84,11 +84,13 @@ std::vector<RouteRule> ParseRoutes(YamlReader& r, const YamlEntry& entry) {
     rule.loc = r.Loc(node);
     const std::string where = "routes[" + std::to_string(i) + "]";
     bool has_when = false;
+    bool has_condition = false;  // any key under `when`; bad ones are reported on their own
     for (const YamlEntry& e : r.Entries(node, "a route rule", kRuleKeys, where)) {
       if (e.key == "name") {
         r.NonEmptyString(e);  // names are for readers of the file; decisions cite routes[i]
       } else if (e.key == "when") {
         has_when = true;
+        has_condition = e.value.IsMap() && e.value.size() > 0;
         for (const YamlEntry& w : r.Entries(e, kWhenKeys, where + ".when")) {
           if (w.key == "keywords") {
             if (auto k = r.StringList(w, /*allow_single=*/true)) rule.keywords = std::move(*k);
@@ -108,7 +110,7 @@ std::vector<RouteRule> ParseRoutes(YamlReader& r, const YamlEntry& entry) {
     }
     if (!has_when) {
       r.Error(node, where + ": missing 'when': expected conditions (keywords, regex, label)");
-    } else if (rule.keywords.empty() && rule.regex.empty() && rule.label.empty()) {
+    } else if (!has_condition) {
       r.Error(node, where + ": 'when' sets no condition: expected keywords, regex or label");
     }
     if (rule.frameworks.empty() && rule.agent.empty()) {

@@ -36,10 +36,14 @@ DelegationChoice DecideDelegation(const DelegationRules& rules, const Delegation
     return Local(c, "same-agent", "the route picked the task's own agent, " + c.owner);
   }
   if (!Cleared(c.routed_clearance, c.label)) {
-    return Local(c, "clearance",
-                 c.routed + " is not cleared for " + c.label + " content (clearance " +
-                     (c.routed_clearance.empty() ? std::string("none") : c.routed_clearance) +
-                     "), so " + c.owner + " keeps the piece");
+    std::string why = c.routed + " is not cleared for " + c.label + " content (clearance " +
+                      (c.routed_clearance.empty() ? std::string("none") : c.routed_clearance) +
+                      "), so " + c.owner + " keeps the piece";
+    if (!Cleared(c.owner_clearance, c.label)) {
+      why +=
+          "; " + c.owner + " is not cleared either, so the privacy boundary decides what it sees";
+    }
+    return Local(c, "clearance", std::move(why));
   }
   if (rules.delegate_min_words > 0 && c.words >= rules.delegate_min_words) {
     return Delegate(

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <iterator>
 
 #include "route/search_text.h"
 
@@ -110,7 +111,12 @@ Result<Router> Router::Make(const FrameworkLibrary* library, std::vector<Rule> r
     compiled.push_back(std::move(c));
   }
   if (!problems.empty()) return Err(Status::InvalidArgument(problems));
-  return Router(library, std::move(compiled));
+  Router router(library, std::move(compiled));
+  for (const Framework* fw : library->List()) {
+    router.framework_terms_[fw] =
+        SortedTerms(fw->name + "\n" + fw->category + "\n" + fw->meta_category + "\n" + fw->summary);
+  }
+  return router;
 }
 
 const Router::CompiledRule* Router::FiringRule(std::string_view request,
@@ -160,12 +166,16 @@ void Router::ChooseAgent(std::string_view request, const Scope& scope, Decision*
     decision->why += "; agent " + decision->agent + " is the only candidate";
     return;
   }
-  std::string about(request);
+  std::vector<std::string> terms = SortedTerms(request);
   if (!decision->frameworks.empty()) {
-    const Framework& fw = *decision->frameworks.front();
-    about += "\n" + fw.name + "\n" + fw.category + "\n" + fw.meta_category + "\n" + fw.summary;
+    auto it = framework_terms_.find(decision->frameworks.front());
+    if (it != framework_terms_.end()) {
+      std::vector<std::string> both;
+      std::set_union(terms.begin(), terms.end(), it->second.begin(), it->second.end(),
+                     std::back_inserter(both));
+      terms = std::move(both);
+    }
   }
-  std::vector<std::string> terms = SortedTerms(about);
   size_t best = 0, best_shared = 0;
   for (size_t i = 0; i < scope.agents.size(); ++i) {
     const std::vector<std::string>& role = scope.agents[i].terms;

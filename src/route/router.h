@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "chorus/frameworks.h"
@@ -81,6 +82,9 @@ class Router {
 
   const FrameworkLibrary* library_;
   std::vector<CompiledRule> rules_;
+  // Search terms of each framework's name, categories and summary, for the agent choice;
+  // computed once in Make so Decide stays const and cheap.
+  std::unordered_map<const Framework*, std::vector<std::string>> framework_terms_;
 };
 
 // Whether framework `id` is `prefix` or lies under it ("2.3.5" under "2.3" and "2").

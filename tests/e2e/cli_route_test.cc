@@ -60,15 +60,19 @@ struct Routed {
   nlohmann::json decision;  // the route.decision event
 };
 
+// An explicit expected output, so scripted replies need not carry a framework's sections.
+const char* kAnswerOutput = ", output: { format: markdown, sections: [ Answer ] }";
+const char* kAnswer = "## Answer\nx\n";
+
 Routed RunRouted(const FakeLlmServer& server, const Scratch& dir, const std::string& extra,
-                 const std::string& route, const std::string& request = kPorterRequest) {
+                 const std::string& route, const std::string& output = kAnswerOutput) {
   std::string team = dir.Write("team.yaml", "name: routed\n" + Models(server) + kAgents + extra +
                                                 "flow:\n  - task: answer\n    route: " + route +
-                                                "\n    brief: { objective: \"${inputs.request}\" "
-                                                "}\n");
+                                                "\n    brief: { objective: \"${inputs.request}\"" +
+                                                output + " }\n");
   Routed r;
-  r.run =
-      Chorus({"run", team, "--input", "request=" + request, "--store", dir.Path("c.db"), "--json"});
+  r.run = Chorus({"run", team, "--input", "request=" + std::string(kPorterRequest), "--store",
+                  dir.Path("c.db"), "--json"});
   if (r.run.exit_code != 0) {
     ADD_FAILURE() << r.run.stderr_text;
     return r;
@@ -92,7 +96,9 @@ TEST(CliRoute, SearchPicksTheFrameworkAndItsStepsReachTheServer) {
   auto server = FakeLlmServer::Start({.script = {{"default", {{"reply", kAllSections}}}}});
   ASSERT_TRUE(server) << server.error();
   Scratch dir;
-  Routed r = RunRouted(*server, dir, "", "{ frameworks: auto, agents: [ risk_lead, strategist ] }");
+  // No output of its own: the framework's sections become the expected output.
+  Routed r =
+      RunRouted(*server, dir, "", "{ frameworks: auto, agents: [ risk_lead, strategist ] }", "");
   ASSERT_FALSE(r.decision.is_null());
   const nlohmann::json& p = r.decision["payload"];
   EXPECT_EQ(p["rule"], "bm25");
@@ -122,7 +128,7 @@ TEST(CliRoute, SearchPicksTheFrameworkAndItsStepsReachTheServer) {
 }
 
 TEST(CliRoute, ARuleBeatsSearch) {
-  auto server = FakeLlmServer::Start({.script = {{"default", {{"reply", "## A\nx\n"}}}}});
+  auto server = FakeLlmServer::Start({.script = {{"default", {{"reply", kAnswer}}}}});
   ASSERT_TRUE(server) << server.error();
   Scratch dir;
   Routed r = RunRouted(*server, dir, R"(routes:
@@ -149,7 +155,7 @@ TEST(CliRoute, RouterAgentChoosesAmongTheTopCandidates) {
   ASSERT_EQ(top.size(), 3u);
   nlohmann::json answer = {{"framework", top[1]}, {"agent", "risk_lead"}, {"why", "second fits"}};
   nlohmann::json script = {
-      {"default", {{"reply", "## Anything\nx\n"}}},
+      {"default", {{"reply", kAnswer}}},
       {"rules", {{{"match", {{"agent", "dispatcher"}}}, {"replies", {answer.dump()}}}}}};
   auto server = FakeLlmServer::Start({.script = script});
   ASSERT_TRUE(server) << server.error();
@@ -184,7 +190,7 @@ TEST(CliRoute, UnusableRouterAnswerFallsBackToSearchAndSaysWhy) {
         nlohmann::json({{"framework", "1.2.1"}, {"agent", "nobody"}, {"why", "x"}}).dump()}) {
     SCOPED_TRACE(reply);
     nlohmann::json script = {
-        {"default", {{"reply", kAllSections}}},
+        {"default", {{"reply", kAnswer}}},
         {"rules", {{{"match", {{"agent", "dispatcher"}}}, {"replies", {reply}}}}}};
     auto server = FakeLlmServer::Start({.script = script});
     ASSERT_TRUE(server) << server.error();
@@ -204,7 +210,7 @@ TEST(CliRoute, UnusableRouterAnswerFallsBackToSearchAndSaysWhy) {
 }
 
 TEST(CliRoute, RouterThatKeepsFailingFallsBackToSearch) {
-  nlohmann::json script = {{"default", {{"reply", kAllSections}}},
+  nlohmann::json script = {{"default", {{"reply", kAnswer}}},
                            {"rules",
                             {{{"match", {{"agent", "dispatcher"}}},
                               {"faults", {{{"kind", "http_error"}, {"status", 400}}}},
@@ -222,7 +228,7 @@ TEST(CliRoute, RouterThatKeepsFailingFallsBackToSearch) {
 }
 
 TEST(CliRoute, DelegationDecisionIsRecorded) {
-  auto server = FakeLlmServer::Start({.script = {{"default", {{"reply", "## A\nx\n"}}}}});
+  auto server = FakeLlmServer::Start({.script = {{"default", {{"reply", kAnswer}}}}});
   ASSERT_TRUE(server) << server.error();
   const std::string rules = R"(routes:
   - when: { keywords: [ suppliers ] }
@@ -236,7 +242,8 @@ delegation:
     std::string team =
         dir.Write("team.yaml", "name: routed\n" + Models(*server) + kAgents + rules +
                                    "flow:\n  - task: answer\n    agent: strategist\n    route: "
-                                   "auto\n    brief: { objective: \"${inputs.request}\" }\n");
+                                   "auto\n    brief: { objective: \"${inputs.request}\"" +
+                                   kAnswerOutput + " }\n");
     auto run = Chorus(
         {"run", team, "--input", "request=" + request, "--store", dir.Path("c.db"), "--json"});
     EXPECT_EQ(run.exit_code, 0) << run.stderr_text;
@@ -269,11 +276,11 @@ flow:
 )");
   auto lint = Chorus({"lint", team});
   EXPECT_NE(lint.exit_code, 0);
-  EXPECT_NE(lint.stderr_text.find("team.yaml:5:22: error: routes[0]: invalid regex '(unclosed': "
+  EXPECT_NE(lint.stderr_text.find("team.yaml:5:20: error: routes[0]: invalid regex '(unclosed': "
                                   "missing ): (unclosed"),
             std::string::npos)
       << lint.stderr_text;
-  EXPECT_NE(lint.stderr_text.find("team.yaml:6:18: error: routes[0]: no framework '1.2.9' in "
+  EXPECT_NE(lint.stderr_text.find("team.yaml:6:17: error: routes[0]: no framework '1.2.9' in "
                                   "the library"),
             std::string::npos)
       << lint.stderr_text;
