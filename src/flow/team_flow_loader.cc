@@ -96,6 +96,12 @@ std::optional<Step> FlowParser::ParseStep(const YAML::Node& node, bool in_parall
     }
   }
   if (kinds.empty()) {
+    if (std::find(keys.begin(), keys.end(), "route") != keys.end()) {
+      r_.Error(node,
+               "'route' goes on a task: expected '- task: ID' with 'route: auto' (or "
+               "'route: { frameworks, top, agents, router }') beside it");
+      return std::nullopt;
+    }
     for (const auto& [key, explanation] : kStepUnsupported) {
       if (std::find(keys.begin(), keys.end(), key) != keys.end()) {
         r_.Error(node,

@@ -261,6 +261,37 @@ delegation:
   EXPECT_EQ(small["rule"], "local_if.max_words");
 }
 
+TEST(CliRoute, TheAgentHoldingTheContextGetsThePiece) {
+  auto server = FakeLlmServer::Start({.script = {{"default", {{"reply", kAnswer}}}}});
+  ASSERT_TRUE(server) << server.error();
+  Scratch dir;
+  std::string team =
+      dir.Write("team.yaml", "name: routed\n" + Models(*server) + kAgents + R"(delegation:
+  delegate_if: { holds_context: true }
+flow:
+  - task: research
+    agent: dispatcher
+    brief: { objective: "Collect facts", output: { format: markdown, sections: [ Answer ] } }
+  - task: answer
+    agent: strategist
+    route: { agents: [ risk_lead ] }
+    brief: { objective: "${inputs.request}", context: [ "${research}" ],
+             output: { format: markdown, sections: [ Answer ] } }
+)");
+  auto run = Chorus({"run", team, "--input", std::string("request=") + kPorterRequest, "--store",
+                     dir.Path("c.db"), "--json"});
+  ASSERT_EQ(run.exit_code, 0) << run.stderr_text;
+  nlohmann::json events = Events(dir.Path("c.db"), JsonOut(run)["run_id"], "route.delegation");
+  ASSERT_EQ(events.size(), 1u);
+  const nlohmann::json& p = events[0]["payload"];
+  EXPECT_EQ(p["routed"], "risk_lead");
+  EXPECT_EQ(p["agent"], "dispatcher");
+  EXPECT_EQ(p["rule"], "delegate_if.holds_context");
+  // The piece went to the agent that produced the context, not to the routed one.
+  EXPECT_EQ(BodiesFrom(*server, "dispatcher").size(), 2u);
+  EXPECT_TRUE(BodiesFrom(*server, "risk_lead").empty());
+}
+
 TEST(CliRoute, LintReportsUnknownFrameworkAndBadRegexWithPositions) {
   Scratch dir;
   std::string team = dir.Write("team.yaml", R"(name: routed
