@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -70,6 +71,48 @@ struct BriefTemplate {
   SourceLoc loc;
 };
 
+class FrameworkLibrary;
+
+// Routing (see route/router.h): a `routes:` rule of the team file. A rule fires for a routed
+// request when every condition it sets holds; the first rule that fires decides.
+struct RouteRule {
+  std::vector<std::string> keywords;  // any of them in the request (case-insensitive, whole words)
+  std::string regex;                  // RE2 syntax, searched in the request, case-sensitive
+  std::string label;                  // the request carries this label or a higher one
+  std::vector<std::string> frameworks;  // framework ids the rule picks (first = primary)
+  std::string agent;                    // "" = choose among the route's agents as usual
+  SourceLoc loc, regex_loc, frameworks_loc;
+};
+
+// `route:` on a task: pick the framework (and the agent, when the task names none) per run.
+struct RouteSpec {
+  bool enabled = false;
+  // Candidate frameworks: ids or id prefixes ("2.3"); empty = the whole library (`auto`).
+  std::vector<std::string> frameworks;
+  int top = 3;                      // candidates recorded and offered to the router agent
+  std::vector<std::string> agents;  // candidate agents; empty = the task's agent, else all
+  std::string router;               // an agent that chooses among the top candidates; optional
+  SourceLoc loc, frameworks_loc;
+};
+
+// `delegation:`: whether a routed task's own agent does the piece itself (local) or hands it
+// to the routed agent. Checked in this order; the first that applies decides.
+struct DelegationPolicy {
+  bool holds_context = false;      // delegate to the agent that produced the ${steps} it reads
+  int64_t local_max_words = 0;     // pieces of at most this many words stay local; 0 = off
+  std::string local_label;         // pieces carrying this label or higher stay local; "" = off
+  int64_t delegate_min_words = 0;  // pieces of at least this many words are delegated; 0 = off
+  SourceLoc loc;
+};
+
+// Where a map's items come from when they are not a list or a ${...} reference.
+struct MapSource {
+  enum class Kind { kNone, kFrameworks, kFiles };
+  Kind kind = Kind::kNone;
+  std::string argument;  // frameworks: "all", "2" or "2.3"; files: a glob
+  SourceLoc loc;
+};
+
 enum class StepKind { kTask, kParallel, kMap, kSynthesize, kWitness };
 std::string_view StepKindName(StepKind kind);
 
@@ -127,7 +170,10 @@ struct Step {
   // ${step}) whose value is a JSON array, a YAML list, or text taken line by line.
   std::vector<std::string> over_items;
   std::string over;
-  int concurrency = 8;  // map: items in flight at once
+  int concurrency = 8;    // map: items in flight at once
+  MapSource over_source;  // map: over: frameworks("2.3") / files("docs/*.md")
+
+  RouteSpec route;  // task: pick the framework (and agent) for the request
 
   std::vector<std::string> from;  // synthesize: the steps whose outputs are integrated
 
@@ -147,6 +193,15 @@ struct Team {
   std::vector<InputSpec> inputs;
   std::vector<AgentSpec> agents;
   std::vector<Step> flow;
+
+  // Frameworks: the library sources (`frameworks:`, "default" or folders relative to the team
+  // file), the library loaded from them when the team routes or maps over frameworks (null
+  // otherwise), the `routes:` rules and the `delegation:` policy.
+  std::vector<std::string> framework_sources = {"default"};
+  std::shared_ptr<const FrameworkLibrary> frameworks;
+  std::vector<RouteRule> routes;
+  DelegationPolicy delegation;
+  SourceLoc frameworks_loc;
 
   const ModelSpec* FindModel(const std::string& name) const;
   const AgentSpec* FindAgent(const std::string& name) const;

@@ -142,6 +142,26 @@ std::string Describe(const Event& e, const nlohmann::json& p, bool full) {
     return "attempt " + std::to_string(p.value("attempt", 0)) + ": " + p.value("reason", "");
   }
   if (auto quality = DescribeQualityEvent(k, p, full)) return *quality;
+  if (k == "route.decision") {
+    const auto& winner = p.value("winner", nlohmann::json());
+    std::string s = "rule " + p.value("rule", "") + " → " +
+                    (winner.is_object() ? winner.value("id", "") + " " + winner.value("name", "")
+                                        : std::string("no framework")) +
+                    ", agent " + p.value("agent", "") + "; candidates:";
+    for (const auto& c : p.value("candidates", nlohmann::json::array())) {
+      char score[32];
+      std::snprintf(score, sizeof score, "%.2f", c.value("score", 0.0));
+      s += " " + c.value("id", "") + " " + c.value("name", "") + " (" + score + ")";
+    }
+    s += "; why: " + p.value("why", "");
+    if (full) s += "\n        request: " + p.value("request", "");
+    return s;
+  }
+  if (k == "route.delegation") {
+    return p.value("mode", "") + " to " + p.value("agent", "") + " (owner " + p.value("owner", "") +
+           ", routed " + p.value("routed", "") + ", rule " + p.value("rule", "") +
+           "): " + p.value("why", "");
+  }
   if (k == "step.completed" || k == "run.completed") return text(p.value("output", ""));
   if (k == "step.failed" || k == "run.failed") return p.value("error", "");
   return text(p.dump());

@@ -20,16 +20,25 @@ bool ProgressPrinter::IsQuietItem(const std::string& step) const {
   std::string map = MapOf(step);
   if (map.empty() || verbose_) return false;
   auto it = maps_.find(map);
-  return it != maps_.end() && it->second.items > kItemLinesUpTo;
+  // On a terminal every map has its live line; elsewhere small maps print a line per item.
+  return it != maps_.end() && (live_ || it->second.items > kItemLinesUpTo);
+}
+
+void ProgressPrinter::ClearBar() {
+  if (!bar_shown_) return;
+  std::fprintf(out_, "\r\x1b[K");
+  bar_shown_ = false;
 }
 
 void ProgressPrinter::Line(const std::string& marker, const std::string& step,
                            const std::string& agent, const std::string& text) {
+  ClearBar();
   std::fprintf(out_, "  %s %-22s %-14s %s\n", marker.c_str(), Truncate(step, 22).c_str(),
                Truncate(agent, 14).c_str(), text.c_str());
 }
 
-void ProgressPrinter::PrintMap(const std::string& map, const MapProgress& p, int64_t now_ms) {
+std::string ProgressPrinter::MapLine(const std::string& map, const MapProgress& p,
+                                     int64_t now_ms) const {
   size_t finished = p.done + p.failed;
   std::string eta;
   if (finished > 0 && finished < p.items) {
@@ -37,9 +46,26 @@ void ProgressPrinter::PrintMap(const std::string& map, const MapProgress& p, int
     eta = ", ETA " + FormatDuration(elapsed * static_cast<int64_t>(p.items - finished) /
                                     static_cast<int64_t>(finished));
   }
-  std::fprintf(out_, "  ▸ %-22s %zu/%zu done, %zu failed, %lld tokens, %s%s\n",
-               Truncate(map, 22).c_str(), p.done, p.items, p.failed,
-               static_cast<long long>(p.tokens), FormatCost(p.cost).c_str(), eta.c_str());
+  char line[256];
+  std::snprintf(line, sizeof line,
+                "  ▸ %-22s %zu/%zu done, %zu running, %zu failed, %lld tokens, %s%s",
+                Truncate(map, 22).c_str(), p.done, p.items, p.running, p.failed,
+                static_cast<long long>(p.tokens), FormatCost(p.cost).c_str(), eta.c_str());
+  return line;
+}
+
+void ProgressPrinter::PrintMap(const std::string& map, const MapProgress& p, int64_t now_ms) {
+  std::fprintf(out_, "%s\n", MapLine(map, p, now_ms).c_str());
+}
+
+void ProgressPrinter::DrawBar(const std::string& map, MapProgress& p, int64_t now_ms, bool force) {
+  // A redraw every 100 ms is smooth to the eye and cheap for maps of many thousand items.
+  if (!force && now_ms - p.last_print_ms < 100) return;
+  p.last_print_ms = now_ms;
+  bool finished = p.done + p.failed == p.items;
+  std::fprintf(out_, "\r\x1b[K%s%s", MapLine(map, p, now_ms).c_str(), finished ? "\n" : "");
+  std::fflush(out_);
+  bar_shown_ = !finished;
 }
 
 void ProgressPrinter::OnEvent(const Event& e, const nlohmann::json& p) {
@@ -69,7 +95,22 @@ void ProgressPrinter::OnEvent(const Event& e, const nlohmann::json& p) {
                std::to_string(p.value("concurrency", 1)) + " at a time");
       return;
     }
+    if (std::string map = MapOf(e.step); !map.empty()) {
+      MapProgress& m = maps_[map];
+      ++m.running;
+      if (live_ && IsQuietItem(e.step)) DrawBar(map, m, e.ts_ms, /*force=*/false);
+    }
     if (!IsQuietItem(e.step)) Line("▸", e.step, e.agent, "started");
+  } else if (kind == "route.decision") {
+    const auto& winner = p.value("winner", nlohmann::json());
+    std::string text = "routed (" + p.value("rule", "") + "): " +
+                       (winner.is_object() ? winner.value("id", "") + " " + winner.value("name", "")
+                                           : std::string("no framework"));
+    if (!IsQuietItem(e.step)) Line("⇢", e.step, e.agent, text);
+  } else if (kind == "route.delegation") {
+    if (!IsQuietItem(e.step)) {
+      Line("⇢", e.step, e.agent, p.value("mode", "") + " (" + p.value("rule", "") + ")");
+    }
   } else if (kind == "llm.response") {
     if (std::string map = MapOf(e.step); !map.empty()) {
       MapProgress& m = maps_[map];
@@ -114,9 +155,12 @@ void ProgressPrinter::OnEvent(const Event& e, const nlohmann::json& p) {
     if (!map.empty()) {
       MapProgress& m = maps_[map];
       (ok ? m.done : m.failed)++;
+      if (m.running > 0) --m.running;
       if (IsQuietItem(e.step)) {
         bool last = m.done + m.failed == m.items;
-        if (last || e.ts_ms - m.last_print_ms >= 1000) {
+        if (live_) {
+          DrawBar(map, m, e.ts_ms, /*force=*/last);
+        } else if (last || e.ts_ms - m.last_print_ms >= 1000) {
           m.last_print_ms = e.ts_ms;
           PrintMap(map, m, e.ts_ms);
         }

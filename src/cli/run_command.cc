@@ -1,6 +1,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -100,7 +101,9 @@ void PrintSummary(const RunReport& r) {
 // `resume` share.
 int Drive(const RunArgs& args, const std::string& store_path, RunOptions options,
           const std::function<Result<RunReport>(RunOptions)>& execute) {
-  ProgressPrinter progress(stderr, args.verbose);
+  const char* term = std::getenv("TERM");
+  bool live = isatty(fileno(stderr)) && !(term && std::string(term) == "dumb");
+  ProgressPrinter progress(stderr, args.verbose, live);
   options.on_event = [&](const Event& e, const nlohmann::json& payload) {
     if ((e.kind == "run.started" || e.kind == "run.resumed") && args.quiet) {
       // The run id is always announced, even when progress is not.

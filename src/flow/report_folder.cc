@@ -64,6 +64,7 @@ void ReportFolder::Apply(const std::string& kind, const std::string& step, const
     if (StepReport* s = Find(step)) {
       s->status = kind == "step.completed" ? "completed" : "failed";
       s->finished_ms = ts_ms;
+      if (!agent.empty()) s->agent = agent;  // a routed task's agent is known only now
       if (kind == "step.completed") {
         s->output = p.value("output", "");
       } else {

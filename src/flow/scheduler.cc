@@ -1,11 +1,13 @@
 #include "flow/scheduler.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <functional>
 
 #include "core/template.h"
 #include "core/utf8.h"
 #include "flow/failover.h"
+#include "flow/map_source.h"
 
 namespace chorus {
 namespace {
@@ -28,6 +30,12 @@ nlohmann::json UsageJson(const Usage& u, bool estimated) {
           {"output_tokens", u.output_tokens},
           {"cost_usd", u.cost_usd},
           {"estimated", estimated}};
+}
+
+std::string FieldNames(const nlohmann::json& fields) {
+  std::string out;
+  for (const auto& [name, value] : fields.items()) out += (out.empty() ? "" : ", ") + name;
+  return out;
 }
 
 }  // namespace
@@ -105,8 +113,19 @@ void Scheduler::AddStepRun(const Step& step) {
 
   // A map: resolve its items now that the steps before it have finished.
   std::vector<std::string> items = step.over_items;
+  std::vector<MapItem> sourced;  // over: frameworks(...) / files(...)
   std::string failure;
-  if (items.empty()) {
+  if (step.over_source.kind != MapSource::Kind::kNone) {
+    std::string base_dir = std::filesystem::path(config_.team->path).parent_path().string();
+    Result<std::vector<MapItem>> resolved =
+        ResolveMapSource(step.over_source, config_.team->frameworks.get(), base_dir);
+    if (!resolved) {
+      failure = "cannot read the items of map '" + step.id + "': " + resolved.error().message();
+    } else {
+      sourced = std::move(*resolved);
+      for (const MapItem& m : sourced) items.push_back(m.text);
+    }
+  } else if (items.empty()) {
     Unit probe;
     probe.step = &step;
     Result<std::string> text = Expand(step.over, probe);
@@ -128,6 +147,10 @@ void Scheduler::AddStepRun(const Step& step) {
   for (size_t i = 0; i < items.size(); ++i) {
     add_unit(ItemPath(step.id, static_cast<int>(i)), static_cast<int>(i), items[i],
              step.agents[i % step.agents.size()]);
+    if (i < sourced.size()) {
+      units_.back().item_label = std::move(sourced[i].label);
+      units_.back().item_fields = std::move(sourced[i].fields);
+    }
   }
   step_runs_.push_back(std::move(run));
   if (!failure.empty()) {
@@ -174,8 +197,20 @@ void Scheduler::Launch(size_t index) {
                                      : unit.item_index >= 0
                                          ? "map-item"
                                          : std::string(StepKindName(unit.step->kind))}};
-  if (unit.item_index >= 0) started["item"] = unit.item;
+  if (unit.item_index >= 0) {
+    started["item"] = unit.item_label.empty() ? unit.item : unit.item_label;
+  }
   log_->Add("step.started", unit.path, unit.agent, std::move(started));
+  if (unit.judge == JudgeRole::kNone && unit.step->route.enabled && !BeginRoute(index)) return;
+  DispatchBrief(index);
+}
+
+void Scheduler::DispatchBrief(size_t index) {
+  Unit& unit = units_[index];
+  if (config_.team->FindAgent(unit.agent) == nullptr) {
+    FailUnit(index, "no agent to run it: the route picked none");
+    return;
+  }
   if (unit.judge == JudgeRole::kNone) {  // a judge's brief was built when it was created
     Result<DelegationBrief> brief = BuildBrief(unit);
     if (!brief) {
@@ -211,7 +246,12 @@ bool Scheduler::SettleFromRecord(size_t index) {
 void Scheduler::SendRequest(size_t index) {
   Unit& unit = units_[index];
   const AgentSpec* agent = config_.team->FindAgent(unit.agent);
-  if (unit.models.empty()) unit.models = FallbackChain(*config_.team, agent->model);
+  if (unit.models.empty() || unit.models_of != unit.agent) {
+    // A router, a routed agent or an escalation target each has its own chain.
+    unit.models = FallbackChain(*config_.team, agent->model);
+    unit.model_index = 0;
+    unit.models_of = unit.agent;
+  }
   ChatRequest request;
   request.messages = RenderBrief(agent->role, unit.brief, unit.feedback);
   // An agent with a `context:` budget continues its conversation, rolling it over first if
@@ -231,7 +271,9 @@ void Scheduler::Dispatch(size_t index) {
   ++unit.requests;
   ++in_flight_;
   ChatRequest request = std::move(unit.pending);
-  request.idempotency_key = config_.run_id + "/" + unit.path + "/" + std::to_string(unit.requests);
+  // The router agent's requests have keys of their own: the task's attempts restart at 1.
+  request.idempotency_key = config_.run_id + "/" + unit.path + (unit.routing ? "/route/" : "/") +
+                            std::to_string(unit.requests);
   const EndpointConfig& endpoint = Client(unit)->config();
   nlohmann::json payload = {{"attempt", unit.requests},
                             {"key", request.idempotency_key},
@@ -324,6 +366,10 @@ void Scheduler::HandleAnswer(size_t index, const ChatResponse& response, bool re
   }
   payload["text"] = text;
   if (!recorded) log_->Add("llm.response", unit.path, unit.agent, std::move(payload));
+  if (unit.routing) {
+    OnRouterAnswer(index, text);
+    return;
+  }
 
   Result<AcceptedOutput> accepted = CheckOutput(unit.brief.output, text);
   if (accepted) {
@@ -381,6 +427,10 @@ void Scheduler::HandleError(size_t index, const ModelError& error, bool recorded
   if (error.transient()) {
     why += " (gave up after " + std::to_string(unit.transient_failures + 1) + " attempts)";
   }
+  if (unit.routing) {
+    OnRouterFailed(index, why);
+    return;
+  }
   FailUnit(index, why);
 }
 
@@ -428,7 +478,7 @@ void Scheduler::FinishStepRunIfDone(StepRun& run) {
   std::vector<std::string> labels;
   std::vector<StepOutput> items;
   for (size_t u : run.units) {
-    labels.push_back(units_[u].item);
+    labels.push_back(units_[u].item_label.empty() ? units_[u].item : units_[u].item_label);
     items.push_back(units_[u].output);
   }
   StepOutput combined = CombineMapOutputs(labels, items);
@@ -486,6 +536,15 @@ Result<std::string> Scheduler::Expand(const std::string& text, const Unit& unit)
     }
     if (ref.root == "item") {
       if (unit.item_index < 0) return Err(Status::InvalidArgument("${item} outside a map"));
+      // Items of frameworks(...) and files(...) have fields; other items are plain text.
+      if (!ref.field.empty() && unit.item_fields.is_object()) {
+        if (auto f = unit.item_fields.find(ref.field); f != unit.item_fields.end()) {
+          return f->is_string() ? f->get<std::string>() : f->dump();
+        }
+        return Err(Status::NotFound("${item." + ref.field +
+                                    "}: expected one of the item's fields " +
+                                    FieldNames(unit.item_fields)));
+      }
       return unit.item;
     }
     if (ref.root == "item_index") {
@@ -535,6 +594,7 @@ Result<DelegationBrief> Scheduler::BuildBrief(const Unit& unit) const {
     }
   }
   brief.output = t.output;
+  ApplyFrameworks(unit.frameworks, &brief);
   if (Status s = ValidateBrief(brief); !s.ok()) return Err(s);
   return brief;
 }

@@ -24,6 +24,7 @@
 #include "flow/event_log.h"
 #include "flow/gate.h"
 #include "flow/journal.h"
+#include "flow/route_step.h"
 #include "flow/step_output.h"
 #include "flow/witness.h"
 
@@ -62,6 +63,10 @@ class Scheduler {
     size_t step_run = 0;  // index into step_runs_
     int item_index = -1;
     std::string item;
+    std::string item_label;      // map over frameworks/files: the id or path ("" = item)
+    nlohmann::json item_fields;  // map over frameworks/files: ${item.FIELD}
+    std::vector<const Framework*> frameworks;  // routed: applied to the brief
+    std::unique_ptr<PendingRoute> routing;     // non-null while the router agent is asked
     std::string agent;
     UnitState state = UnitState::kPending;
     int requests = 0;            // attempt number of the latest request
@@ -83,6 +88,7 @@ class Scheduler {
     int gate_failures = 0;
     bool escalated = false;
     std::vector<std::string> models;  // its agent's model, then the fallback chain
+    std::string models_of;            // the agent `models` belongs to (routing, escalation)
     size_t model_index = 0;           // the one in use
     ChatRequest pending;              // built, not yet admitted by the endpoint's budget
     int64_t prompt_tokens = 0;        // of `pending` (counted when a budget or failover needs it)
@@ -111,10 +117,18 @@ class Scheduler {
   void AddStepRun(const Step& step);
   void LaunchReady();
   void Launch(size_t unit);
+  void DispatchBrief(size_t unit);  // builds, records and sends the unit's brief
+  // Routing (scheduler_route.cc). BeginRoute returns true when the unit may dispatch now,
+  // false when it asked the router agent or failed.
+  bool BeginRoute(size_t unit);
+  void FinishRoute(size_t unit, PendingRoute route, nlohmann::json router_note);
+  void OnRouterAnswer(size_t unit, const std::string& text);
+  void OnRouterFailed(size_t unit, const std::string& why);
+  std::string ContextHolder(const Step& step) const;
   void SendRequest(size_t unit);
   // Endpoint budgets, circuit breakers and failover (scheduler_limits.cc).
   void AskToSend(size_t unit);
-  void Dispatch(size_t unit);
+  void Dispatch(size_t unit);  // records the admitted request and queues it for sending
   void PumpGovernors();
   void ReleaseEndpoint(size_t unit, const ChatResult& result);
   // "" to retry or fail here; else why the unit moves to its next model.
@@ -207,6 +221,7 @@ class Scheduler {
 
   // Agent name -> its conversation, for agents with a `context:` budget.
   std::map<std::string, AgentConversation> conversations_;
+  std::unique_ptr<TeamRouting> routing_;       // built when the first routed task starts
   int in_flight_ = 0;
   bool stage_failed_ = false;
   bool store_failed_ = false;

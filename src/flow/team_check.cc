@@ -10,6 +10,7 @@
 #include "flow/context_budget.h"
 #include "flow/suggest.h"
 #include "flow/team_check_quality.h"
+#include "flow/team_route_loader.h"
 
 namespace chorus {
 namespace {
@@ -105,6 +106,7 @@ std::vector<Diagnostic> TeamChecker::Run() {
     CheckStep(step, Position{&step, top, false});
     for (const Step& child : step.children) CheckStep(child, Position{&child, top, true});
   }
+  CheckRouting(team_, &out_);
   std::stable_sort(out_.begin(), out_.end(), [](const Diagnostic& a, const Diagnostic& b) {
     return std::tie(a.loc.line, a.loc.column) < std::tie(b.loc.line, b.loc.column);
   });
@@ -246,7 +248,8 @@ void TeamChecker::CheckStep(const Step& step, const Position& pos) {
       return;
     case StepKind::kTask:
     case StepKind::kSynthesize:
-      CheckAgentRefs(step, what);
+      // A routed task without an agent gets the one its route picks.
+      if (!step.route.enabled || !step.agents.empty()) CheckAgentRefs(step, what);
       if (step.agents.size() > 1) {
         Error(step.loc, what + " has " + std::to_string(step.agents.size()) +
                             " agents: expected one (a map step spreads work over a pool)");
@@ -258,7 +261,9 @@ void TeamChecker::CheckStep(const Step& step, const Position& pos) {
         Error(step.loc, what + ": concurrency: expected a positive integer, found " +
                             std::to_string(step.concurrency));
       }
-      if (step.over.empty() && step.over_items.empty()) {
+      if (step.over_source.kind != MapSource::Kind::kNone) {
+        // frameworks(...) and files(...) are checked by CheckRouting and at run time.
+      } else if (step.over.empty() && step.over_items.empty()) {
         Error(step.loc, what +
                             " has no items: expected 'over' with a ${inputs.NAME} or ${STEP} "
                             "reference, or a list of items");

@@ -10,6 +10,7 @@
 
 #include "flow/suggest.h"
 #include "flow/team_loader.h"
+#include "flow/team_route_loader.h"
 
 namespace chorus {
 namespace {
@@ -17,7 +18,7 @@ namespace {
 namespace fs = std::filesystem;
 
 const std::vector<std::string> kStepKinds = {"task", "parallel", "map", "synthesize", "witness"};
-const std::vector<std::string> kTaskKeys = {"task", "agent", "brief", "retries", "gate"};
+const std::vector<std::string> kTaskKeys = {"task", "agent", "brief", "retries", "gate", "route"};
 const std::vector<std::string> kMapKeys = {"map",         "over",  "agents",  "agent",
                                            "concurrency", "brief", "retries", "gate"};
 const std::vector<std::string> kSynthesizeKeys = {"synthesize", "agent",   "from",
@@ -32,10 +33,9 @@ const std::vector<std::string> kFormats = {"text", "markdown", "json"};
 constexpr int64_t kMaxRetries = 10;
 constexpr int64_t kMaxConcurrency = 1000000;
 
-// Keys of features that are designed (ARCHITECTURE §4) but not built yet.
-const std::vector<YamlReader::Unsupported> kStepUnsupported = {
-    {"route", "routing is not supported yet; name the step's agent with 'agent'"},
-};
+// Keys of step features that are designed (ARCHITECTURE §4) but not built yet: none today;
+// a key listed here gets "not supported yet" instead of "unknown key".
+const std::vector<YamlReader::Unsupported> kStepUnsupported = {};
 
 OutputFormat FormatFromName(const std::string& name) {
   if (name == "markdown") return OutputFormat::kMarkdown;
@@ -100,6 +100,12 @@ std::optional<Step> FlowParser::ParseStep(const YAML::Node& node, bool in_parall
     }
   }
   if (kinds.empty()) {
+    if (std::find(keys.begin(), keys.end(), "route") != keys.end()) {
+      r_.Error(node,
+               "'route' goes on a task: expected '- task: ID' with 'route: auto' (or "
+               "'route: { frameworks, top, agents, router }') beside it");
+      return std::nullopt;
+    }
     for (const auto& [key, explanation] : kStepUnsupported) {
       if (std::find(keys.begin(), keys.end(), key) != keys.end()) {
         r_.Error(node,
@@ -168,6 +174,8 @@ std::optional<Step> FlowParser::ParseTask(const YAML::Node& node, const YamlEntr
       if (auto n = r_.Integer(e, 0, kMaxRetries)) step.retries = static_cast<int>(*n);
     } else if (e.key == "gate") {
       step.gate = Gate(e);
+    } else if (e.key == "route") {
+      step.route = ParseRouteSpec(r_, e);
     }
   }
   return step;
@@ -215,7 +223,9 @@ std::optional<Step> FlowParser::ParseMap(const YAML::Node& node, const YamlEntry
         step.agents = std::move(*agents);
       }
     } else if (e.key == "over") {
-      if (e.value.IsScalar()) {
+      if (std::optional<MapSource> source = ParseMapSource(r_, e)) {
+        step.over_source = std::move(*source);
+      } else if (e.value.IsScalar()) {
         step.over = e.value.Scalar();
       } else if (e.value.IsSequence()) {
         if (auto items = r_.StringList(e, /*allow_single=*/false)) {

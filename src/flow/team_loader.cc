@@ -15,14 +15,16 @@
 #include "core/utf8.h"
 #include "flow/context_budget.h"
 #include "flow/suggest.h"
+#include "flow/team_route_loader.h"
 
 namespace chorus {
 namespace {
 
 namespace fs = std::filesystem;
 
-const std::vector<std::string> kTeamKeys = {"name",   "version", "description", "models",
-                                            "inputs", "agents",  "flow"};
+const std::vector<std::string> kTeamKeys = {"name",   "version",   "description", "models",
+                                            "inputs", "agents",    "flow",        "frameworks",
+                                            "routes", "delegation"};
 const std::vector<std::string> kModelKeys = {
     "provider", "model",     "base_url",          "api_key_env", "stream",
     "limits",   "timeout_s", "connect_timeout_s", "max_tokens",  "context_window",
@@ -182,8 +184,16 @@ void TeamParser::ParseDocument(const YAML::Node& root, Team& team) {
     } else if (e.key == "flow") {
       has_flow = true;
       team.flow = ParseFlow(r_, e, base_dir_);
+    } else if (e.key == "frameworks") {
+      team.frameworks_loc = r_.Loc(e);
+      team.framework_sources = ParseFrameworkSources(r_, e);
+    } else if (e.key == "routes") {
+      team.routes = ParseRoutes(r_, e);
+    } else if (e.key == "delegation") {
+      team.delegation = ParseDelegation(r_, e);
     }
   }
+  if (!r_.has_errors()) LoadTeamFrameworks(r_, team, base_dir_);
   SourceLoc top{r_.file(), 1, 1};
   if (!has_name)
     r_.Error(top, "missing 'name': expected the team's name (letters, digits, '-', '_')");
