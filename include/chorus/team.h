@@ -43,6 +43,8 @@ struct AgentSpec {
   std::string name;
   std::string role;   // the system prompt
   std::string model;  // a key of Team::models
+  // The highest label the agent may read in clear. "" = "internal", or what its model may
+  // receive when that is lower (see chorus/privacy.h for labels).
   std::string clearance;
   SourceLoc loc;
 };
@@ -82,6 +84,17 @@ struct Step {
   std::vector<std::string> from;  // synthesize: the steps whose outputs are integrated
 };
 
+// The team's data-locality policy (`privacy:`). Labels are "public" < "internal" <
+// "confidential"; a `local` model may receive confidential values, a `cloud` model at most
+// cloud_max_label. Values above what an agent and its model may read are pseudonymized through
+// the run's vault, or the step fails, per on_violation.
+struct PrivacySpec {
+  std::vector<std::string> entities;  // client names; entities_file's lines are appended
+  std::string cloud_max_label = "internal";
+  std::string on_violation = "pseudonymize";  // or "block"
+  SourceLoc loc;                              // of `privacy:`; empty when not declared
+};
+
 struct Team {
   std::string name;
   std::string path;  // the team file, absolute; "" when built in code
@@ -89,6 +102,7 @@ struct Team {
   std::vector<InputSpec> inputs;
   std::vector<AgentSpec> agents;
   std::vector<Step> flow;
+  PrivacySpec privacy;
 
   const ModelSpec* FindModel(const std::string& name) const;
   const AgentSpec* FindAgent(const std::string& name) const;

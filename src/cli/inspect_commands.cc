@@ -25,6 +25,24 @@ std::string ResolvedStore(const std::string& store) {
   return store.empty() ? DefaultStorePath("") : store;
 }
 
+// "pseudonymized confidential from inputs.notes → researcher on fast (cloud, reads at most
+// internal): PERSON ×2, EMAIL ×1". Counts only: the event never holds the values.
+std::string DescribeCrossing(const nlohmann::json& p) {
+  std::string from;
+  for (const auto& f : p.value("from", nlohmann::json::array())) {
+    from += (from.empty() ? "" : ", ") + f.get<std::string>();
+  }
+  std::string s = p.value("action", "") + " " + p.value("label", "") + " from " + from + " → " +
+                  p.value("to", "") + " on " + p.value("endpoint", "") + " (" +
+                  p.value("locality", "") + ", reads at most " + p.value("allowed", "") + ")";
+  std::string counts;
+  const nlohmann::json by_type = p.value("counts", nlohmann::json::object());
+  for (const auto& [type, n] : by_type.items()) {
+    counts += (counts.empty() ? "" : ", ") + type + " ×" + std::to_string(n.get<int>());
+  }
+  return s + ": " + (counts.empty() ? "nothing to replace" : counts);
+}
+
 // One line describing an event's payload, for the timeline.
 std::string Describe(const Event& e, const nlohmann::json& p, bool full) {
   auto text = [&](const std::string& s) { return full ? s : Truncate(s, 100); };
@@ -34,6 +52,7 @@ std::string Describe(const Event& e, const nlohmann::json& p, bool full) {
     const nlohmann::json inputs = p.value("inputs", nlohmann::json::object());
     for (const auto& [name, v] : inputs.items()) {
       out += "; input " + name + " (" + FormatBytes(v.value("text", "").size());
+      if (v.contains("label")) out += " " + v.value("label", "");
       if (!v.value("source", "").empty()) out += " from " + v.value("source", "");
       out += ")";
     }
@@ -94,6 +113,7 @@ std::string Describe(const Event& e, const nlohmann::json& p, bool full) {
   if (k == "output.rejected") {
     return "attempt " + std::to_string(p.value("attempt", 0)) + ": " + p.value("reason", "");
   }
+  if (k == "boundary.crossed") return DescribeCrossing(p);
   if (k == "step.completed" || k == "run.completed") return text(p.value("output", ""));
   if (k == "step.failed" || k == "run.failed") return p.value("error", "");
   return text(p.dump());

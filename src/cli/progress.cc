@@ -74,6 +74,17 @@ void ProgressPrinter::OnEvent(const Event& e, const nlohmann::json& p) {
     if (!IsQuietItem(e.step)) {
       Line("↻", e.step, e.agent, "answer rejected: " + Truncate(p.value("reason", ""), 80));
     }
+  } else if (kind == "boundary.crossed") {
+    if (IsQuietItem(e.step)) return;
+    int values = 0;
+    const nlohmann::json by_type = p.value("counts", nlohmann::json::object());
+    for (const auto& [type, n] : by_type.items()) {
+      values += n.get<int>();
+    }
+    Line("⛨", e.step, e.agent,
+         p.value("action", "") + " " + p.value("label", "") + " content for " +
+             p.value("endpoint", "") + " (" + p.value("locality", "") +
+             "): " + std::to_string(values) + " value(s)");
   } else if (kind == "llm.error") {
     if (IsQuietItem(e.step)) return;
     std::string text = p.value("message", "");

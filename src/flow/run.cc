@@ -7,7 +7,9 @@
 
 #include "core/ids.h"
 #include "core/utf8.h"
+#include "flow/boundary.h"
 #include "flow/event_log.h"
+#include "flow/locality.h"
 #include "flow/report_folder.h"
 #include "flow/scheduler.h"
 
@@ -53,6 +55,11 @@ Result<std::map<std::string, std::string>> ResolveInputs(const Team& team,
                 return std::string(hex);
               }() +
               " at byte " + std::to_string(*bad) + " (" + DescribeOffset(value.text, *bad) + ")");
+      continue;
+    }
+    if (auto label = options.input_labels.find(name);
+        label != options.input_labels.end() && !ParseLabel(label->second)) {
+      problem(InputOrigin(name, value) + ": " + ParseLabel(label->second).error().message());
       continue;
     }
     resolved[name] = value.text;
@@ -165,6 +172,17 @@ Result<RunReport> RunTeam(const Team& team, RunOptions options) {
   record.status = RunStatus::kRunning;
   record.started_ms = clock->NowMs();
   record.pid = getpid();
+  std::map<std::string, Label> input_labels;
+  for (const InputSpec& in : team.inputs) {
+    Label label = InputLabel(in);
+    if (auto given = options.input_labels.find(in.name); given != options.input_labels.end()) {
+      label = std::max(label, *ParseLabel(given->second));
+    }
+    input_labels[in.name] = label;
+  }
+  Result<std::unique_ptr<Boundary>> boundary =
+      Boundary::Make(team, std::move(input_labels), *inputs, options.store, record.run_id);
+  if (!boundary) return Err(boundary.error());
   if (Status s = options.store->CreateRun(record); !s.ok()) return Err(s);
 
   RunReport report;
@@ -178,6 +196,9 @@ Result<RunReport> RunTeam(const Team& team, RunOptions options) {
     auto given = options.inputs.find(name);
     input_json[name] = {{"text", text},
                         {"source", given == options.inputs.end() ? "" : given->second.source}};
+    if (Label label = (*boundary)->InputLabel(name); label != Label::kPublic) {
+      input_json[name]["label"] = LabelName(label);
+    }
   }
   log.Add("run.started", "", "",
           {{"team", team.name},
@@ -194,11 +215,13 @@ Result<RunReport> RunTeam(const Team& team, RunOptions options) {
   config.transient_retries = options.transient_retries;
   config.seed = options.seed ? options.seed : std::random_device{}();
   config.clock = clock;
+  config.boundary = boundary->get();
   Scheduler scheduler(std::move(config), &log);
   RunStatus status = scheduler.Run();
 
   if (status == RunStatus::kCompleted) {
-    log.Add("run.completed", "", "", {{"output", scheduler.output()}});
+    // The owner's output: pseudonyms written by agents that were not cleared are restored.
+    log.Add("run.completed", "", "", {{"output", (*boundary)->ForOwner(scheduler.output())}});
   } else {
     log.Add("run.failed", "", "", {{"error", scheduler.error()}});
   }
@@ -216,6 +239,13 @@ Result<RunReport> RunTeam(const Team& team, RunOptions options) {
     report.error = scheduler.error().empty() ? flushed.ToString() : scheduler.error();
   }
   if (!updated.ok() && report.error.empty()) report.error = updated.ToString();
+  if (options.redacted_output) {
+    report.output = (*boundary)->Redact(report.output);
+    // Pseudonyms first issued here must stay restorable from the store like the others.
+    if (Status saved = (*boundary)->Persist(); !saved.ok() && report.error.empty()) {
+      report.error = saved.ToString();
+    }
+  }
   return report;
 }
 

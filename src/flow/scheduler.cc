@@ -100,11 +100,14 @@ void Scheduler::AddStepRun(const Step& step) {
 
   // A map: resolve its items now that the steps before it have finished.
   std::vector<std::string> items = step.over_items;
+  Label over_sensitivity = Label::kPublic;
   std::string failure;
   if (items.empty()) {
     Unit probe;
     probe.step = &step;
-    Result<std::string> text = Expand(step.over, probe);
+    Crossing tracking = Boundary::Track();
+    Result<std::string> text = Expand(step.over, probe, &tracking);
+    over_sensitivity = tracking.read_label();
     if (!text) {
       failure = "cannot resolve `over` of map '" + step.id + "': " + text.error().message();
     } else if (auto split = SplitItems(*text); !split) {
@@ -123,6 +126,7 @@ void Scheduler::AddStepRun(const Step& step) {
   for (size_t i = 0; i < items.size(); ++i) {
     add_unit(ItemPath(step.id, static_cast<int>(i)), static_cast<int>(i), items[i],
              step.agents[i % step.agents.size()]);
+    units_.back().item_sensitivity = over_sensitivity;
   }
   step_runs_.push_back(std::move(run));
   if (!failure.empty()) {
@@ -161,7 +165,12 @@ void Scheduler::Launch(size_t index) {
       {"kind", unit.item_index >= 0 ? "map-item" : std::string(StepKindName(unit.step->kind))}};
   if (unit.item_index >= 0) started["item"] = unit.item;
   log_->Add("step.started", unit.path, unit.agent, std::move(started));
-  Result<DelegationBrief> brief = BuildBrief(unit);
+  Crossing crossing = config_.boundary ? config_.boundary->Begin(unit.agent) : Boundary::Track();
+  Result<DelegationBrief> brief = BuildBrief(unit, &crossing);
+  for (nlohmann::json& e : crossing.Events()) {
+    log_->Add("boundary.crossed", unit.path, unit.agent, std::move(e));
+  }
+  unit.read_sensitivity = crossing.read_label();
   if (!brief) {
     FailUnit(index, "cannot build the brief: " + brief.error().message());
     return;
@@ -198,7 +207,10 @@ void Scheduler::SendRequest(size_t index) {
 }
 
 bool Scheduler::Commit() {
-  if (Status s = log_->Flush(); !s.ok()) {
+  // Pseudonyms first: a request that uses one is only sent once the vault can restore it.
+  Status s = config_.boundary ? config_.boundary->Persist() : Status::Ok();
+  if (s.ok()) s = log_->Flush();
+  if (!s.ok()) {
     // Without a record, nothing may happen: drop what was about to be sent and stop.
     store_failed_ = true;
     stage_failed_ = true;
@@ -317,8 +329,10 @@ int64_t Scheduler::BackoffUs(const Unit& unit, const ModelError& error) {
 void Scheduler::CompleteUnit(size_t index, StepOutput output) {
   Unit& unit = units_[index];
   unit.state = UnitState::kDone;
+  output.sensitivity = unit.read_sensitivity;
   nlohmann::json payload = {{"output", output.text}, {"attempts", unit.requests}};
   if (!output.json.is_null()) payload["json"] = output.json;
+  if (output.sensitivity != Label::kPublic) payload["label"] = LabelName(output.sensitivity);
   log_->Add("step.completed", unit.path, unit.agent, std::move(payload));
   unit.output = std::move(output);
   unit.brief = DelegationBrief();  // the record keeps it; memory need not
@@ -343,8 +357,10 @@ void Scheduler::FinishStepRunIfDone(StepRun& run) {
     items.push_back(units_[u].output);
   }
   StepOutput combined = CombineMapOutputs(labels, items);
-  log_->Add("step.completed", step.id, "",
-            {{"output", combined.text}, {"json", combined.json}, {"items", items.size()}});
+  nlohmann::json payload = {
+      {"output", combined.text}, {"json", combined.json}, {"items", items.size()}};
+  if (combined.sensitivity != Label::kPublic) payload["label"] = LabelName(combined.sensitivity);
+  log_->Add("step.completed", step.id, "", std::move(payload));
   outputs_[step.id] = std::move(combined);
 }
 
@@ -370,18 +386,20 @@ std::optional<int64_t> Scheduler::NextTimerWaitUs() const {
   return std::max<int64_t>(0, timers_.front().due_us - config_.clock->MonotonicUs());
 }
 
-Result<std::string> Scheduler::Expand(const std::string& text, const Unit& unit) const {
+Result<std::string> Scheduler::Expand(const std::string& text, const Unit& unit,
+                                      Crossing* crossing) const {
   return ExpandTemplate(text, [&](const TemplateRef& ref) -> Result<std::string> {
     if (ref.root == "inputs") {
       auto it = config_.inputs.find(ref.field);
       if (it == config_.inputs.end()) {
         return Err(Status::NotFound("${inputs." + ref.field + "}: no such input"));
       }
-      return it->second;
+      Label label = config_.boundary ? config_.boundary->InputLabel(ref.field) : Label::kPublic;
+      return crossing->Admit("inputs." + ref.field, label, it->second);
     }
     if (ref.root == "item") {
       if (unit.item_index < 0) return Err(Status::InvalidArgument("${item} outside a map"));
-      return unit.item;
+      return crossing->Admit("item", unit.item_sensitivity, unit.item);
     }
     if (ref.root == "item_index") {
       if (unit.item_index < 0) return Err(Status::InvalidArgument("${item_index} outside a map"));
@@ -392,17 +410,19 @@ Result<std::string> Scheduler::Expand(const std::string& text, const Unit& unit)
       return Err(Status::NotFound("${" + ref.root + "}: step '" + ref.root +
                                   "' has not produced an output"));
     }
-    if (ref.field.empty()) return it->second.text;
-    return SelectField(ref.root, it->second, ref.field);
+    Result<std::string> value = it->second.text;
+    if (!ref.field.empty()) value = SelectField(ref.root, it->second, ref.field);
+    if (!value) return value;
+    return crossing->Admit(ref.root, it->second.sensitivity, std::move(*value));
   });
 }
 
-Result<DelegationBrief> Scheduler::BuildBrief(const Unit& unit) const {
+Result<DelegationBrief> Scheduler::BuildBrief(const Unit& unit, Crossing* crossing) const {
   const BriefTemplate& t = unit.step->brief;
   DelegationBrief brief;
   brief.id = unit.path;
   auto expand_into = [&](const std::string& in, std::string* out) -> Status {
-    Result<std::string> r = Expand(in, unit);
+    Result<std::string> r = Expand(in, unit, crossing);
     if (!r) return r.error();
     *out = std::move(*r);
     return Status::Ok();
@@ -418,7 +438,9 @@ Result<DelegationBrief> Scheduler::BuildBrief(const Unit& unit) const {
     if (Status s = expand_into(c, &out); !s.ok()) return Err(s);
   }
   if (unit.step->kind == StepKind::kMap && t.context.empty()) {
-    brief.context.push_back("Item " + std::to_string(unit.item_index) + ": " + unit.item);
+    Result<std::string> item = crossing->Admit("item", unit.item_sensitivity, unit.item);
+    if (!item) return Err(item.error());
+    brief.context.push_back("Item " + std::to_string(unit.item_index) + ": " + *item);
   }
   if (unit.step->kind == StepKind::kSynthesize) {
     for (const std::string& from : unit.step->from) {
@@ -426,7 +448,9 @@ Result<DelegationBrief> Scheduler::BuildBrief(const Unit& unit) const {
       if (it == outputs_.end()) {
         return Err(Status::NotFound("synthesis source '" + from + "' has no output"));
       }
-      brief.context.push_back("Output of step '" + from + "':\n\n" + it->second.text);
+      Result<std::string> text = crossing->Admit(from, it->second.sensitivity, it->second.text);
+      if (!text) return Err(text.error());
+      brief.context.push_back("Output of step '" + from + "':\n\n" + *text);
     }
   }
   brief.output = t.output;

@@ -18,6 +18,7 @@
 #include "chorus/model_client.h"
 #include "chorus/run.h"
 #include "chorus/team.h"
+#include "flow/boundary.h"
 #include "flow/completion_queue.h"
 #include "flow/event_log.h"
 #include "flow/step_output.h"
@@ -32,6 +33,7 @@ struct SchedulerConfig {
   int transient_retries = 3;
   uint64_t seed = 1;
   const Clock* clock = nullptr;
+  Boundary* boundary = nullptr;  // not owned; null: no locality policy, every value public
 };
 
 class Scheduler {
@@ -53,6 +55,8 @@ class Scheduler {
     int item_index = -1;
     std::string item;
     std::string agent;
+    Label item_sensitivity = Label::kPublic;  // the label of the map's `over` value
+    Label read_sensitivity = Label::kPublic;  // the highest label in the brief: the output's
     UnitState state = UnitState::kPending;
     int requests = 0;            // attempt number of the latest request
     int rejections = 0;          // answers that missed the expected output
@@ -93,8 +97,9 @@ class Scheduler {
   bool StageSettled() const;
   bool Commit();  // flushes the log and sends what it allowed; false if the store failed
 
-  Result<std::string> Expand(const std::string& text, const Unit& unit) const;
-  Result<DelegationBrief> BuildBrief(const Unit& unit) const;
+  // Values pass through `crossing` (which may pseudonymize, restore or refuse them).
+  Result<std::string> Expand(const std::string& text, const Unit& unit, Crossing* crossing) const;
+  Result<DelegationBrief> BuildBrief(const Unit& unit, Crossing* crossing) const;
   std::optional<int64_t> NextTimerWaitUs() const;
   int64_t BackoffUs(const Unit& unit, const ModelError& error);
 

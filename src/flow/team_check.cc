@@ -7,6 +7,7 @@
 
 #include "chorus/team.h"
 #include "core/template.h"
+#include "flow/locality.h"
 #include "flow/suggest.h"
 
 namespace chorus {
@@ -83,6 +84,7 @@ std::vector<Diagnostic> TeamChecker::Run() {
   for (const AgentSpec& a : team_.agents) agent_names_.push_back(a.name);
   CheckModels();
   CheckAgents();
+  CheckPrivacy(team_, &out_);
   if (team_.flow.empty()) {
     Error(team_loc_, "the flow is empty: expected at least one step");
   }

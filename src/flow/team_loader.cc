@@ -20,7 +20,7 @@ namespace {
 namespace fs = std::filesystem;
 
 const std::vector<std::string> kTeamKeys = {"name",   "version", "description", "models",
-                                            "inputs", "agents",  "flow"};
+                                            "inputs", "agents",  "flow",        "privacy"};
 const std::vector<std::string> kModelKeys = {
     "provider", "model",     "base_url",          "api_key_env", "stream",
     "limits",   "timeout_s", "connect_timeout_s", "max_tokens",  "context_window",
@@ -35,11 +35,6 @@ const std::vector<std::string> kLocalities = {"local", "cloud"};
 const std::vector<std::string> kLabels = {"public", "internal", "confidential"};
 const std::vector<std::string> kInputKinds = {"text", "file"};
 
-const std::vector<YamlReader::Unsupported> kTeamUnsupported = {
-    {"privacy",
-     "privacy policies (entities, cloud_max_label, on_violation) are not supported yet; until "
-     "they are, give confidential inputs only to agents on local models"},
-};
 const std::vector<YamlReader::Unsupported> kAgentUnsupported = {
     {"context",
      "per-agent context limits are not supported yet; the model's context_window decides when "
@@ -146,7 +141,7 @@ void TeamParser::ParseDocument(const YAML::Node& root, Team& team) {
   }
   bool has_name = false;
   bool has_flow = false;
-  for (const YamlEntry& e : r_.Entries(root, "a team", kTeamKeys, "the team", kTeamUnsupported)) {
+  for (const YamlEntry& e : r_.Entries(root, "a team", kTeamKeys, "the team")) {
     if (e.key == "name") {
       has_name = true;
       if (auto name = r_.String(e)) {
@@ -179,6 +174,8 @@ void TeamParser::ParseDocument(const YAML::Node& root, Team& team) {
     } else if (e.key == "flow") {
       has_flow = true;
       team.flow = ParseFlow(r_, e, base_dir_);
+    } else if (e.key == "privacy") {
+      team.privacy = ParsePrivacy(r_, e, base_dir_);
     }
   }
   SourceLoc top{r_.file(), 1, 1};

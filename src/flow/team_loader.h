@@ -16,4 +16,9 @@ namespace chorus {
 std::vector<Step> ParseFlow(YamlReader& reader, const YamlEntry& flow,
                             const std::filesystem::path& base_dir);
 
+// The `privacy:` policy (team_privacy_loader.cc). `base_dir` resolves a relative
+// entities_file; its names are read now, so a missing file is a load error with a location.
+PrivacySpec ParsePrivacy(YamlReader& reader, const YamlEntry& privacy,
+                         const std::filesystem::path& base_dir);
+
 }  // namespace chorus
