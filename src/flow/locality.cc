@@ -2,6 +2,7 @@
 #include "flow/locality.h"
 
 #include <algorithm>
+#include <set>
 
 #include "flow/suggest.h"
 
@@ -72,6 +73,7 @@ void CheckPrivacy(const Team& team, std::vector<Diagnostic>* out) {
       error(input.loc, Unknown("input '" + input.name + "': label", input.label, kLabelNames));
     }
   }
+  std::set<std::string> clearance_errors;  // one error per agent is enough
   for (const AgentSpec& agent : team.agents) {
     if (!agent.clearance.empty() && !ParseLabel(agent.clearance)) {
       error(agent.loc,
@@ -83,6 +85,7 @@ void CheckPrivacy(const Team& team, std::vector<Diagnostic>* out) {
     const Label clearance = AgentClearance(team, agent);
     const Label most = ModelMaxLabel(team, *model);
     if (clearance <= most) continue;
+    clearance_errors.insert(agent.name);
     error(agent.loc, "agent '" + agent.name + "' has clearance " +
                          std::string(LabelName(clearance)) + " but model '" + agent.model +
                          "' is a " + model->endpoint.locality +
@@ -90,6 +93,30 @@ void CheckPrivacy(const Team& team, std::vector<Diagnostic>* out) {
                          ": expected a model with 'locality: local', a clearance of at most " +
                          std::string(LabelName(most)) +
                          ", or privacy.cloud_max_label: " + std::string(LabelName(clearance)));
+  }
+  // A failover must not carry what an agent reads to a model that may not receive it.
+  for (const AgentSpec& agent : team.agents) {
+    const ModelSpec* model = team.FindModel(agent.model);
+    if (model == nullptr || clearance_errors.count(agent.name)) continue;
+    const Label allowance = AgentAllowance(team, agent);
+    std::set<std::string> seen = {model->endpoint.name};
+    std::vector<const ModelSpec*> chain = {model};
+    for (size_t i = 0; i < chain.size(); ++i) {
+      for (const std::string& name : chain[i]->fallback) {
+        const ModelSpec* next = team.FindModel(name);
+        if (next == nullptr || !seen.insert(name).second) continue;  // CheckModels reports
+        chain.push_back(next);
+        const Label most = ModelMaxLabel(team, *next);
+        if (allowance <= most) continue;
+        error(agent.loc, "agent '" + agent.name + "' reads " + std::string(LabelName(allowance)) +
+                             " values on model '" + agent.model + "', whose fallback '" + name +
+                             "' is a " + next->endpoint.locality +
+                             " endpoint that may receive at most " + std::string(LabelName(most)) +
+                             ": expected only local fallbacks for this model, or a clearance of "
+                             "at most " +
+                             std::string(LabelName(most)));
+      }
+    }
   }
 }
 

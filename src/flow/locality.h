@@ -22,7 +22,8 @@ Label AgentAllowance(const Team& team, const AgentSpec& agent);
 Label InputLabel(const InputSpec& input);
 
 // Appends the privacy problems of a team: unknown labels, localities and on_violation values
-// (with suggestions), and agents whose clearance exceeds what their model may receive.
+// (with suggestions), agents whose clearance exceeds what their model may receive, and agents
+// whose model fails over to one that may receive less than they read.
 void CheckPrivacy(const Team& team, std::vector<Diagnostic>* out);
 
 }  // namespace chorus
