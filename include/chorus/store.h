@@ -51,6 +51,7 @@ struct VaultRecord {
   std::string pseudonym;  // "<PERSON_1>"
   std::string value;      // the original bytes
   std::string type;       // "PERSON", "EMAIL", ...
+  std::string label;      // of the value it replaced: who may see it restored
 };
 
 class Store {

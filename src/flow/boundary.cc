@@ -50,22 +50,10 @@ void Crossing::Note(Record& record, const std::string& source, Label label) {
 Result<std::string> Crossing::Admit(const std::string& source, Label label, std::string value) {
   read_label_ = std::max(read_label_, label);
   if (boundary_ == nullptr || !boundary_->active_) return value;
-  Vault& vault = boundary_->vault_;
   if (label <= allowed_) {
     // A cleared reader gets back the values behind pseudonyms other agents wrote.
-    if (vault.size() == 0 || value.find('<') == std::string::npos) return value;
-    std::string restored = vault.Restore(value);
-    if (restored == value) return value;
-    for (size_t lt = value.find('<'); lt != std::string::npos; lt = value.find('<', lt + 1)) {
-      const size_t gt = value.find('>', lt);
-      if (gt == std::string::npos) break;
-      if (gt - lt > kMaxPseudonymBytes) continue;
-      const std::string token = value.substr(lt, gt - lt + 1);
-      if (vault.Restore(token) == token) continue;
-      ++restored_.counts[token.substr(1, token.rfind('_') - 1)];
-      lt = gt;
-    }
-    Note(restored_, source, label);
+    std::string restored = boundary_->RestoreUpTo(value, allowed_, &restored_.counts);
+    if (restored != value) Note(restored_, source, label);
     return restored;
   }
   if (boundary_->block_) {
@@ -81,7 +69,9 @@ Result<std::string> Crossing::Admit(const std::string& source, Label label, std:
   std::vector<PiiSpan> spans = boundary_->SpansToReplace(value);
   for (const PiiSpan& s : spans) ++pseudonymized_.counts[std::string(EntityTypeName(s.type))];
   Note(pseudonymized_, source, label);
-  return vault.Anonymize(value, spans);
+  std::string anonymized = boundary_->vault_.Anonymize(value, spans);
+  boundary_->NoteIssued(label);
+  return anonymized;
 }
 
 std::vector<nlohmann::json> Crossing::Events() const {
@@ -137,14 +127,20 @@ Result<std::unique_ptr<Boundary>> Boundary::Make(const Team& team,
     if (!type)
       return Err(Status::DataLoss("vault of run " + run_id + ": " + type.error().message()));
     if (Status s = b->vault_.Reload({r.pseudonym, r.value, *type}); !s.ok()) return Err(s);
+    // Rows written before labels were kept count as confidential.
+    Result<Label> label = ParseLabel(r.label);
+    b->NoteIssued(label ? *label : Label::kConfidential);
   }
   b->saved_ = b->vault_.size();
+  // The client's name is as sensitive as the most sensitive input it protects.
   for (const std::string& entity : team.privacy.entities) {
     b->vault_.Pseudonymize(entity, EntityType::kClient);
   }
+  b->NoteIssued(highest);
   for (const auto& [name, text] : inputs) {
     if (b->InputLabel(name) <= lowest_allowed) continue;
     b->vault_.Anonymize(text, b->detector_->Detect(text));
+    b->NoteIssued(b->InputLabel(name));
   }
   return b;
 }
@@ -175,8 +171,9 @@ Status Boundary::Persist() {
   std::vector<Vault::Entry> entries = vault_.Entries();
   std::vector<VaultRecord> fresh;
   for (size_t i = saved_; i < entries.size(); ++i) {
-    fresh.push_back(
-        {entries[i].pseudonym, entries[i].value, std::string(EntityTypeName(entries[i].type))});
+    fresh.push_back({entries[i].pseudonym, entries[i].value,
+                     std::string(EntityTypeName(entries[i].type)),
+                     std::string(LabelName(label_of_.at(entries[i].pseudonym)))});
   }
   if (Status s = store_->SaveVault(run_id_, fresh); !s.ok()) return s;
   saved_ = entries.size();
@@ -189,7 +186,38 @@ std::string Boundary::ForOwner(std::string_view text) const {
 
 std::string Boundary::Redact(std::string_view text) {
   if (!active_) return std::string(text);
-  return vault_.Anonymize(text, SpansToReplace(text));
+  std::string redacted = vault_.Anonymize(text, SpansToReplace(text));
+  NoteIssued(Label::kConfidential);  // the owner's output may hold anything the run read
+  return redacted;
+}
+
+void Boundary::NoteIssued(Label label) {
+  if (vault_.size() == label_of_.size()) return;
+  for (const Vault::Entry& e : vault_.Entries()) label_of_.try_emplace(e.pseudonym, label);
+}
+
+std::string Boundary::RestoreUpTo(std::string_view text, Label allowed,
+                                  std::map<std::string, int>* counts) const {
+  std::string out;
+  size_t at = 0;
+  for (size_t lt = text.find('<'); lt != std::string_view::npos; lt = text.find('<', lt + 1)) {
+    const size_t gt = text.find('>', lt);
+    if (gt == std::string_view::npos) break;
+    if (gt - lt > kMaxPseudonymBytes) continue;
+    const std::string token(text.substr(lt, gt - lt + 1));
+    auto label = label_of_.find(token);
+    // A pseudonym of a value above the reader's allowance stays a pseudonym, even when it
+    // arrives inside a value the reader may see (a literal "<PERSON_1>" in a public input).
+    if (label == label_of_.end() || label->second > allowed) continue;
+    out.append(text.substr(at, lt - at));
+    out += vault_.Restore(token);
+    ++(*counts)[token.substr(1, token.rfind('_') - 1)];
+    at = gt + 1;
+    lt = gt;
+  }
+  if (at == 0) return std::string(text);
+  out.append(text.substr(at));
+  return out;
 }
 
 std::vector<PiiSpan> Boundary::SpansToReplace(std::string_view text) const {

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "chorus/privacy.h"
@@ -92,6 +93,11 @@ class Boundary {
   // Spans to replace: the detector's, plus every value already in the vault wherever it
   // appears as a whole word and the detector did not cover it.
   std::vector<PiiSpan> SpansToReplace(std::string_view text) const;
+  // Labels the pseudonyms issued since the last call with the label of what they replaced.
+  void NoteIssued(Label label);
+  // Restores the pseudonyms whose values are labelled at most `allowed`; counts them by type.
+  std::string RestoreUpTo(std::string_view text, Label allowed,
+                          std::map<std::string, int>* counts) const;
 
   const Team& team_;
   std::map<std::string, Label> input_labels_;
@@ -101,7 +107,8 @@ class Boundary {
   bool block_ = false;
   std::unique_ptr<PiiDetector> detector_;
   Vault vault_;
-  size_t saved_ = 0;  // vault entries already in the store
+  std::unordered_map<std::string, Label> label_of_;  // pseudonym -> label of its value
+  size_t saved_ = 0;                                 // vault entries already in the store
 };
 
 }  // namespace chorus

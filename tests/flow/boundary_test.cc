@@ -126,6 +126,26 @@ TEST_F(BoundaryTest, ValueTheDetectorWouldMissIsCaughtBecauseTheVaultKnowsIt) {
   EXPECT_EQ(boundary->ForOwner(*sent), echoed);
 }
 
+TEST_F(BoundaryTest, PseudonymInALowerLabelledValueIsNotRestoredForAnUnclearedReader) {
+  Team team = EngagementTeam();
+  auto boundary = Make(team);
+  Crossing first = boundary->Begin("researcher");
+  Result<std::string> sent = first.Admit("inputs.notes", Label::kConfidential, kNote);
+  ASSERT_TRUE(sent);
+  ASSERT_NE(sent->find("<EMAIL_1>"), std::string::npos);
+  // A public input (or a cloud model's answer passed on as public) that spells a pseudonym
+  // must not make the boundary hand the confidential value to a cloud reader.
+  Crossing probe = boundary->Begin("researcher");
+  Result<std::string> echoed = probe.Admit("inputs.request", Label::kPublic, "mail <EMAIL_1>");
+  ASSERT_TRUE(echoed);
+  EXPECT_EQ(*echoed, "mail <EMAIL_1>");
+  EXPECT_TRUE(probe.Events().empty());
+  // The cleared analyst reading the same public text gets the value.
+  Crossing cleared = boundary->Begin("analyst");
+  EXPECT_EQ(*cleared.Admit("inputs.request", Label::kPublic, "mail <EMAIL_1>"),
+            "mail jane.roe@acme-corp.example");
+}
+
 TEST_F(BoundaryTest, BlockPolicyRefusesWithSourceLabelAgentAndModel) {
   Team team = EngagementTeam("block");
   auto boundary = Make(team);

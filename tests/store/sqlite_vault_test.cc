@@ -32,15 +32,17 @@ TEST(SqliteVault, SavesPerRunInOrderAndSurvivesReopening) {
     auto store = Open(path);
     CreateRun(*store, "run-a");
     CreateRun(*store, "run-b");
-    std::vector<VaultRecord> first = {{"<CLIENT_1>", "Acme Corp", "CLIENT"},
-                                      {"<PERSON_1>", "Jane Roe", "PERSON"}};
+    std::vector<VaultRecord> first = {{"<CLIENT_1>", "Acme Corp", "CLIENT", "confidential"},
+                                      {"<PERSON_1>", "Jane Roe", "PERSON", "confidential"}};
     ASSERT_TRUE(store->SaveVault("run-a", first).ok());
     // A pseudonym saved again (a resumed run re-seeding its vault) is left as it is.
-    std::vector<VaultRecord> second = {{"<PERSON_1>", "Jane Roe", "PERSON"},
-                                       {"<EMAIL_1>", "jane@acme.example", "EMAIL"}};
+    std::vector<VaultRecord> second = {{"<PERSON_1>", "Jane Roe", "PERSON", "confidential"},
+                                       {"<EMAIL_1>", "jane@acme.example", "EMAIL", "confidential"}};
     ASSERT_TRUE(store->SaveVault("run-a", second).ok());
-    ASSERT_TRUE(
-        store->SaveVault("run-b", std::vector<VaultRecord>{{"<PERSON_1>", "Omar", "PERSON"}}).ok());
+    ASSERT_TRUE(store
+                    ->SaveVault("run-b", std::vector<VaultRecord>{{"<PERSON_1>", "Omar", "PERSON",
+                                                                   "confidential"}})
+                    .ok());
   }
   auto store = Open(path);
   Result<std::vector<VaultRecord>> a = store->LoadVault("run-a");
@@ -49,6 +51,7 @@ TEST(SqliteVault, SavesPerRunInOrderAndSurvivesReopening) {
   EXPECT_EQ((*a)[0].pseudonym, "<CLIENT_1>");
   EXPECT_EQ((*a)[1].value, "Jane Roe");
   EXPECT_EQ((*a)[2].type, "EMAIL");
+  EXPECT_EQ((*a)[2].label, "confidential");
   ASSERT_EQ(store->LoadVault("run-b")->size(), 1u);
   EXPECT_TRUE(store->LoadVault("run-c")->empty());
   EXPECT_TRUE(store->LoadEvents("run-a")->empty());
@@ -57,7 +60,8 @@ TEST(SqliteVault, SavesPerRunInOrderAndSurvivesReopening) {
 TEST(SqliteVault, RefusesRowsForARunThatDoesNotExist) {
   auto store = Open(":memory:");
   Status s = store->SaveVault(
-      "nobody", std::vector<VaultRecord>{{"<EMAIL_1>", "jane@secret.example", "EMAIL"}});
+      "nobody",
+      std::vector<VaultRecord>{{"<EMAIL_1>", "jane@secret.example", "EMAIL", "confidential"}});
   EXPECT_FALSE(s.ok());
   // The error reaches stderr: it names the run, never the value.
   EXPECT_EQ(s.message().find("jane@secret.example"), std::string::npos) << s.message();
