@@ -74,6 +74,13 @@ class PiiDetector {
   virtual std::vector<PiiSpan> Detect(std::string_view text) const = 0;
 };
 
+// Sensitivity labels, ordered: a value labelled L may be read in clear only by an agent cleared
+// for L on an endpoint allowed to receive L. Unlabelled values are public.
+enum class Label { kPublic, kInternal, kConfidential };
+std::string_view LabelName(Label label);  // "public", "internal", "confidential"
+// Inverse of LabelName; the error names the three labels and suggests the nearest.
+Result<Label> ParseLabel(std::string_view name);
+
 // Reads an entities file: one name per line; blank lines and lines starting with '#' skipped.
 Result<std::vector<std::string>> ReadEntitiesFile(const std::string& path);
 
@@ -96,6 +103,10 @@ class Vault {
   std::string Restore(std::string_view text) const;
   // Pseudonym for one value, issuing it if new.
   std::string Pseudonymize(std::string_view value, EntityType type);
+  // Re-adds an entry issued earlier (by this run before a restart), keeping its pseudonym, so
+  // a resumed run speaks of the same <PERSON_1>. Fails on a malformed pseudonym or one that
+  // is already taken by another value.
+  Status Reload(const Entry& entry);
 
   std::vector<Entry> Entries() const;  // in issue order
   size_t size() const;

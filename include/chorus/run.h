@@ -30,6 +30,9 @@ struct InputValue {
 struct RunOptions {
   Store* store = nullptr;  // required; not owned
   std::map<std::string, InputValue> inputs;
+  // Sensitivity labels given with inputs ("confidential"), by input name. A label can raise
+  // what the team declares for the input, never lower it.
+  std::map<std::string, std::string> input_labels;
   std::string run_id;                  // "" = a new, time-ordered id
   bool offline = false;                // every model runs on the built-in offline model
   bool fallback_to_offline = true;     // a model whose API key variable is unset runs on offline
@@ -41,6 +44,9 @@ struct RunOptions {
   // the run). They replace what the team declares for that model, e.g. an in-house gateway.
   std::map<std::string, ModelClient*> clients;
   const Clock* clock = nullptr;  // null = SystemClock()
+  // RunReport::output keeps the run's pseudonyms (<PERSON_1>) instead of the owner's view with
+  // the values restored; personal data the last step wrote in clear is pseudonymized too.
+  bool redacted_output = false;
   // Called on the scheduler thread for each event once its batch is durably appended, with
   // the payload still parsed. It must be quick; it is how the CLI prints live progress.
   std::function<void(const Event&, const nlohmann::json& payload)> on_event;

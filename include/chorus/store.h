@@ -48,6 +48,14 @@ struct RunRecord {
 // The run's status as readers should see it: a "running" run whose process is gone (killed,
 // crashed, machine restarted) was interrupted and can be resumed.
 RunStatus EffectiveRunStatus(const RunRecord& run);
+// One pseudonym of a run's vault. Vault rows live only in the local store: never in events,
+// so never in what `chorus show`, logs or the viewer print.
+struct VaultRecord {
+  std::string pseudonym;  // "<PERSON_1>"
+  std::string value;      // the original bytes
+  std::string type;       // "PERSON", "EMAIL", ...
+  std::string label;      // of the value it replaced: who may see it restored
+};
 
 class Store {
  public:
@@ -66,6 +74,19 @@ class Store {
   virtual Result<std::vector<RunRecord>> ListRuns(int limit) = 0;
   // A run by full id or unique prefix.
   virtual Result<RunRecord> FindRun(const std::string& id_or_prefix) = 0;
+
+  // Adds pseudonyms to a run's vault in one transaction; a pseudonym already saved for the
+  // run is left as it is. Stores that cannot keep a vault refuse, and runs that need one fail.
+  virtual Status SaveVault(const std::string& run_id, std::span<const VaultRecord> records) {
+    (void)records;
+    return Status::FailedPrecondition("this store cannot keep the pseudonym vault of run " +
+                                      run_id);
+  }
+  // A run's vault in the order the pseudonyms were saved.
+  virtual Result<std::vector<VaultRecord>> LoadVault(const std::string& run_id) {
+    return Err(
+        Status::FailedPrecondition("this store cannot keep the pseudonym vault of run " + run_id));
+  }
 };
 
 // Opens (creating if needed, with parent directories) the SQLite store at `path`, in WAL

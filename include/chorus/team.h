@@ -55,6 +55,8 @@ struct AgentSpec {
   std::string name;
   std::string role;   // the system prompt
   std::string model;  // a key of Team::models
+  // The highest label the agent may read in clear. "" = "internal", or what its model may
+  // receive when that is lower (see chorus/privacy.h for labels).
   std::string clearance;
   std::optional<ContextBudget> context;  // set: one conversation across the agent's units
   SourceLoc loc;
@@ -183,6 +185,17 @@ struct Step {
   WitnessSpec witness;
 };
 
+// The team's data-locality policy (`privacy:`). Labels are "public" < "internal" <
+// "confidential"; a `local` model may receive confidential values, a `cloud` model at most
+// cloud_max_label. Values above what an agent and its model may read are pseudonymized through
+// the run's vault, or the step fails, per on_violation.
+struct PrivacySpec {
+  std::vector<std::string> entities;  // client names; entities_file's lines are appended
+  std::string cloud_max_label = "internal";
+  std::string on_violation = "pseudonymize";  // or "block"
+  SourceLoc loc;                              // of `privacy:`; empty when not declared
+};
+
 struct Team {
   std::string name;
   std::string path;  // the team file, absolute; "" when built in code
@@ -193,6 +206,7 @@ struct Team {
   std::vector<InputSpec> inputs;
   std::vector<AgentSpec> agents;
   std::vector<Step> flow;
+  PrivacySpec privacy;
 
   // Frameworks: the library sources (`frameworks:`, "default" or folders relative to the team
   // file), the library loaded from them when the team routes or maps over frameworks (null

@@ -19,6 +19,7 @@ struct RunArgs {
   double max_input_mb = 16;
   uint64_t seed = 0;
   int transient_retries = 3;
+  bool redacted = false;  // print the output with the run's pseudonyms kept
 };
 int RunCommand(const RunArgs& args);
 // Continues an interrupted run; uses args.store, json, quiet, verbose and seed.

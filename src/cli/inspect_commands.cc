@@ -4,8 +4,8 @@
 #include "chorus/run.h"
 #include "cli/cli_common.h"
 #include "cli/commands.h"
-#include "cli/quality_events.h"
 #include "cli/conversation_events.h"
+#include "cli/quality_events.h"
 
 namespace chorus::cli {
 namespace {
@@ -58,6 +58,24 @@ std::string DescribeLimitEvent(const std::string& k, const nlohmann::json& p) {
   return "";
 }
 
+// "pseudonymized confidential from inputs.notes → researcher on fast (cloud, reads at most
+// internal): PERSON ×2, EMAIL ×1". Counts only: the event never holds the values.
+std::string DescribeCrossing(const nlohmann::json& p) {
+  std::string from;
+  for (const auto& f : p.value("from", nlohmann::json::array())) {
+    from += (from.empty() ? "" : ", ") + f.get<std::string>();
+  }
+  std::string s = p.value("action", "") + " " + p.value("label", "") + " from " + from + " → " +
+                  p.value("to", "") + " on " + p.value("endpoint", "") + " (" +
+                  p.value("locality", "") + ", reads at most " + p.value("allowed", "") + ")";
+  std::string counts;
+  const nlohmann::json by_type = p.value("counts", nlohmann::json::object());
+  for (const auto& [type, n] : by_type.items()) {
+    counts += (counts.empty() ? "" : ", ") + type + " ×" + std::to_string(n.get<int>());
+  }
+  return s + ": " + (counts.empty() ? "nothing to replace" : counts);
+}
+
 // One line describing an event's payload, for the timeline.
 std::string Describe(const Event& e, const nlohmann::json& p, bool full) {
   auto text = [&](const std::string& s) { return full ? s : Truncate(s, 100); };
@@ -67,6 +85,7 @@ std::string Describe(const Event& e, const nlohmann::json& p, bool full) {
     const nlohmann::json inputs = p.value("inputs", nlohmann::json::object());
     for (const auto& [name, v] : inputs.items()) {
       out += "; input " + name + " (" + FormatBytes(v.value("text", "").size());
+      if (v.contains("label")) out += " " + v.value("label", "");
       if (!v.value("source", "").empty()) out += " from " + v.value("source", "");
       out += ")";
     }
@@ -102,10 +121,11 @@ std::string Describe(const Event& e, const nlohmann::json& p, bool full) {
     size_t bytes = 0;
     const auto& messages = p.value("messages", nlohmann::json::array());
     for (const auto& m : messages) bytes += m.value("content", "").size();
-    std::string s = (p.value("purpose", "") == "handoff" ? "handoff brief request, attempt "
-                                                         : "attempt ") +
-                    std::to_string(p.value("attempt", 0)) + " → " + p.value("endpoint", "") + " (" + p.value("model", "") + "), " +
-                    std::to_string(messages.size()) + " messages, " + FormatBytes(bytes);
+    std::string s =
+        (p.value("purpose", "") == "handoff" ? "handoff brief request, attempt " : "attempt ") +
+        std::to_string(p.value("attempt", 0)) + " → " + p.value("endpoint", "") + " (" +
+        p.value("model", "") + "), " + std::to_string(messages.size()) + " messages, " +
+        FormatBytes(bytes);
     if (p.value("resent", false)) s += ", sent again after a resume (same idempotency key)";
     if (p.contains("queued_ms")) {
       s += ", after " + FormatDuration(p.value("queued_ms", 0)) + " queued";
@@ -162,6 +182,7 @@ std::string Describe(const Event& e, const nlohmann::json& p, bool full) {
            ", routed " + p.value("routed", "") + ", rule " + p.value("rule", "") +
            "): " + p.value("why", "");
   }
+  if (k == "boundary.crossed") return DescribeCrossing(p);
   if (k == "step.completed" || k == "run.completed") return text(p.value("output", ""));
   if (k == "step.failed" || k == "run.failed") return p.value("error", "");
   return text(p.dump());

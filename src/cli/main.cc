@@ -16,7 +16,9 @@ int main(int argc, char** argv) {
   RunArgs run;
   CLI::App* run_cmd = app.add_subcommand("run", "Run a team file");
   run_cmd->add_option("team", run.team_path, "Team file (YAML)")->required();
-  run_cmd->add_option("-i,--input", run.inputs, "Input: name=text, name=@file, name=@- (stdin)");
+  run_cmd->add_option("-i,--input", run.inputs,
+                      "Input: name=text, name=@file, name=@- (stdin); a trailing :public, "
+                      ":internal or :confidential labels it");
   run_cmd->add_option("--store", run.store,
                       "SQLite store (default: .chorus/chorus.db beside the team file)");
   run_cmd->add_option("--base-url", run.base_urls,
@@ -34,6 +36,8 @@ int main(int argc, char** argv) {
                    "Retries of timeouts, 429 and 5xx per request (default 3)")
       ->check(CLI::NonNegativeNumber);
   run_cmd->add_option("--seed", run.seed, "Seed for retry jitter (reproducible runs)");
+  run_cmd->add_flag("--redacted", run.redacted,
+                    "Print the output with pseudonyms (<PERSON_1>) instead of restored values");
 
   RunArgs resume;
   std::string resume_run;

@@ -128,6 +128,17 @@ void ProgressPrinter::OnEvent(const Event& e, const nlohmann::json& p) {
              std::to_string(p.value("tokens_before", int64_t{0})) + " → " +
              std::to_string(p.value("tokens_after", int64_t{0})) + " tokens, " +
              p.value("reason", "") + ")");
+  } else if (kind == "boundary.crossed") {
+    if (IsQuietItem(e.step)) return;
+    int values = 0;
+    const nlohmann::json by_type = p.value("counts", nlohmann::json::object());
+    for (const auto& [type, n] : by_type.items()) {
+      values += n.get<int>();
+    }
+    Line("⛨", e.step, e.agent,
+         p.value("action", "") + " " + p.value("label", "") + " content for " +
+             p.value("endpoint", "") + " (" + p.value("locality", "") +
+             "): " + std::to_string(values) + " value(s)");
   } else if (kind == "llm.error") {
     if (IsQuietItem(e.step)) return;
     std::string text = p.value("message", "");

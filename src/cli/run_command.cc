@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -38,7 +39,32 @@ Result<InputValue> ReadInput(const std::string& spec_value) {
   return value;
 }
 
-Result<std::map<std::string, InputValue>> ParseInputs(const std::vector<std::string>& specs) {
+// "notes=@f.md:confidential": a trailing ":public", ":internal" or ":confidential" labels the
+// input. Only these three suffixes count, so "@C:/x.md" or "time=10:30" keep their colons; a
+// file whose name really ends in one is still read when it exists and the shorter name does
+// not.
+std::pair<std::string, std::string> SplitLabel(const std::string& value) {
+  for (const char* label : {"public", "internal", "confidential"}) {
+    const std::string suffix = std::string(":") + label;
+    if (value.size() <= suffix.size() ||
+        value.compare(value.size() - suffix.size(), suffix.size(), suffix) != 0) {
+      continue;
+    }
+    std::string shorter = value.substr(0, value.size() - suffix.size());
+    if (value[0] == '@' && shorter != "@-") {
+      std::error_code ec;
+      if (!std::filesystem::exists(shorter.substr(1), ec) &&
+          std::filesystem::exists(value.substr(1), ec)) {
+        return {value, ""};
+      }
+    }
+    return {std::move(shorter), label};
+  }
+  return {value, ""};
+}
+
+Result<std::map<std::string, InputValue>> ParseInputs(const std::vector<std::string>& specs,
+                                                      std::map<std::string, std::string>* labels) {
   std::map<std::string, InputValue> inputs;
   for (const std::string& spec : specs) {
     size_t eq = spec.find('=');
@@ -50,8 +76,10 @@ Result<std::map<std::string, InputValue>> ParseInputs(const std::vector<std::str
     if (inputs.count(name)) {
       return Err(Status::InvalidArgument("--input '" + name + "' is given twice"));
     }
-    Result<InputValue> value = ReadInput(spec.substr(eq + 1));
+    auto [text, label] = SplitLabel(spec.substr(eq + 1));
+    Result<InputValue> value = ReadInput(text);
     if (!value) return Err(value.error());
+    if (!label.empty()) (*labels)[name] = std::move(label);
     inputs[name] = std::move(*value);
   }
   return inputs;
@@ -144,7 +172,8 @@ int RunCommand(const RunArgs& args) {
     std::fprintf(stderr, "chorus: %s\n", s.message().c_str());
     return kExitUsage;
   }
-  Result<std::map<std::string, InputValue>> inputs = ParseInputs(args.inputs);
+  std::map<std::string, std::string> input_labels;
+  Result<std::map<std::string, InputValue>> inputs = ParseInputs(args.inputs, &input_labels);
   if (!inputs) {
     std::fprintf(stderr, "chorus: %s\n", inputs.error().message().c_str());
     return kExitUsage;
@@ -159,11 +188,13 @@ int RunCommand(const RunArgs& args) {
   RunOptions options;
   options.store = store->get();
   options.inputs = std::move(*inputs);
+  options.input_labels = std::move(input_labels);
   options.offline = args.offline;
   options.fallback_to_offline = !args.no_offline_fallback;
   options.max_input_bytes = static_cast<size_t>(args.max_input_mb * 1024 * 1024);
   options.seed = args.seed;
   options.transient_retries = args.transient_retries;
+  options.redacted_output = args.redacted;
   return Drive(args, store_path, std::move(options),
                [&](RunOptions o) { return RunTeam(*team, std::move(o)); });
 }

@@ -1,5 +1,7 @@
 #include "flow/journal.h"
 
+#include "chorus/privacy.h"
+
 namespace chorus {
 namespace {
 
@@ -65,6 +67,7 @@ RunJournal RunJournal::FromEvents(const std::vector<Event>& events) {
       StepOutput out;
       out.text = p.value("output", "");
       if (auto json = p.find("json"); json != p.end()) out.json = *json;
+      out.sensitivity = ParseLabel(p.value("label", "public")).value_or(Label::kPublic);
       journal.units_[e.step].completed = std::move(out);
     } else if (e.kind == "step.failed") {
       journal.units_[e.step].failed = p.value("error", "");

@@ -9,6 +9,7 @@
 #include "core/utf8.h"
 #include "flow/event_log.h"
 #include "flow/journal.h"
+#include "flow/locality.h"
 #include "flow/report_folder.h"
 #include "flow/scheduler.h"
 
@@ -151,8 +152,8 @@ Result<Clients> MakeClients(const Team& team, const RunOptions& options,
 // the report first, so it covers the whole run); `opening` is run.started or run.resumed.
 RunReport Execute(const Team& team, const RunOptions& options, const Clock* clock, RunRecord record,
                   std::map<std::string, std::string> inputs, const Clients& clients,
-                  const std::vector<Event>& past, RunJournal* journal, const std::string& opening,
-                  nlohmann::json opening_payload) {
+                  const std::vector<Event>& past, RunJournal* journal, Boundary& boundary,
+                  const std::string& opening, nlohmann::json opening_payload) {
   RunReport report;
   report.run_id = record.run_id;
   report.team = team.name;
@@ -174,11 +175,13 @@ RunReport Execute(const Team& team, const RunOptions& options, const Clock* cloc
   config.seed = options.seed ? options.seed : std::random_device{}();
   config.clock = clock;
   config.journal = journal;
+  config.boundary = &boundary;
   Scheduler scheduler(std::move(config), &log);
   RunStatus status = scheduler.Run();
 
   if (status == RunStatus::kCompleted) {
-    log.Add("run.completed", "", "", {{"output", scheduler.output()}});
+    // The owner's output: pseudonyms written by agents that were not cleared are restored.
+    log.Add("run.completed", "", "", {{"output", boundary.ForOwner(scheduler.output())}});
   } else {
     log.Add("run.failed", "", "", {{"error", scheduler.error()}});
   }
@@ -196,6 +199,13 @@ RunReport Execute(const Team& team, const RunOptions& options, const Clock* cloc
     report.error = scheduler.error().empty() ? flushed.ToString() : scheduler.error();
   }
   if (!updated.ok() && report.error.empty()) report.error = updated.ToString();
+  if (options.redacted_output) {
+    report.output = boundary.Redact(report.output);
+    // Pseudonyms first issued here must stay restorable from the store like the others.
+    if (Status saved = boundary.Persist(); !saved.ok() && report.error.empty()) {
+      report.error = saved.ToString();
+    }
+  }
   return report;
 }
 
@@ -238,6 +248,17 @@ Result<RunReport> RunTeam(const Team& team, RunOptions options) {
   record.status = RunStatus::kRunning;
   record.started_ms = clock->NowMs();
   record.pid = getpid();
+  std::map<std::string, Label> input_labels;
+  for (const InputSpec& in : team.inputs) {
+    Label label = InputLabel(in);
+    if (auto given = options.input_labels.find(in.name); given != options.input_labels.end()) {
+      label = std::max(label, *ParseLabel(given->second));
+    }
+    input_labels[in.name] = label;
+  }
+  Result<std::unique_ptr<Boundary>> boundary =
+      Boundary::Make(team, std::move(input_labels), *inputs, options.store, record.run_id);
+  if (!boundary) return Err(boundary.error());
   if (Status s = options.store->CreateRun(record); !s.ok()) return Err(s);
 
   nlohmann::json input_json = nlohmann::json::object();
@@ -245,6 +266,9 @@ Result<RunReport> RunTeam(const Team& team, RunOptions options) {
     auto given = options.inputs.find(name);
     input_json[name] = {{"text", text},
                         {"source", given == options.inputs.end() ? "" : given->second.source}};
+    if (Label label = (*boundary)->InputLabel(name); label != Label::kPublic) {
+      input_json[name]["label"] = LabelName(label);
+    }
   }
   nlohmann::json started = {{"team", team.name},
                             {"team_path", team.path},
@@ -254,7 +278,7 @@ Result<RunReport> RunTeam(const Team& team, RunOptions options) {
                             {"options", {{"transient_retries", options.transient_retries}}},
                             {"notices", clients->notices}};
   return Execute(team, options, clock, std::move(record), std::move(*inputs), *clients, {}, nullptr,
-                 "run.started", std::move(started));
+                 **boundary, "run.started", std::move(started));
 }
 
 Result<RunReport> ResumeRun(const Team& team, RunOptions options) {
@@ -297,10 +321,17 @@ Result<RunReport> ResumeRun(const Team& team, RunOptions options) {
 
   // The inputs are the recorded ones: a resumed run must see exactly what its steps saw.
   std::map<std::string, std::string> inputs;
+  std::map<std::string, Label> input_labels;
   const nlohmann::json recorded_inputs = started.value("inputs", nlohmann::json::object());
   for (const auto& [name, value] : recorded_inputs.items()) {
     inputs[name] = value.value("text", "");
+    input_labels[name] = ParseLabel(value.value("label", "public")).value_or(Label::kPublic);
   }
+  // The vault comes back from the store, so the run keeps its pseudonyms (<PERSON_1> stays
+  // the same person before and after the interruption).
+  Result<std::unique_ptr<Boundary>> boundary =
+      Boundary::Make(team, std::move(input_labels), inputs, options.store, record.run_id);
+  if (!boundary) return Err(boundary.error());
   options.transient_retries = started.value("options", nlohmann::json::object())
                                   .value("transient_retries", options.transient_retries);
   const Clock* clock = options.clock ? options.clock : &SystemClock();
@@ -321,7 +352,7 @@ Result<RunReport> ResumeRun(const Team& team, RunOptions options) {
                             {"recorded_events", journal.event_count()},
                             {"recorded_answers", journal.answered_keys().size()}};
   return Execute(team, options, clock, std::move(record), std::move(inputs), *clients, *past,
-                 &journal, "run.resumed", std::move(resumed));
+                 &journal, **boundary, "run.resumed", std::move(resumed));
 }
 
 }  // namespace chorus

@@ -114,6 +114,7 @@ void Scheduler::AddStepRun(const Step& step) {
   // A map: resolve its items now that the steps before it have finished.
   std::vector<std::string> items = step.over_items;
   std::vector<MapItem> sourced;  // over: frameworks(...) / files(...)
+  Label over_sensitivity = Label::kPublic;
   std::string failure;
   if (step.over_source.kind != MapSource::Kind::kNone) {
     std::string base_dir = std::filesystem::path(config_.team->path).parent_path().string();
@@ -128,7 +129,9 @@ void Scheduler::AddStepRun(const Step& step) {
   } else if (items.empty()) {
     Unit probe;
     probe.step = &step;
-    Result<std::string> text = Expand(step.over, probe);
+    Crossing tracking = Boundary::Track();
+    Result<std::string> text = Expand(step.over, probe, &tracking);
+    over_sensitivity = tracking.read_label();
     if (!text) {
       failure = "cannot resolve `over` of map '" + step.id + "': " + text.error().message();
     } else if (auto split = SplitItems(*text); !split) {
@@ -151,6 +154,7 @@ void Scheduler::AddStepRun(const Step& step) {
       units_.back().item_label = std::move(sourced[i].label);
       units_.back().item_fields = std::move(sourced[i].fields);
     }
+    units_.back().item_sensitivity = over_sensitivity;
   }
   step_runs_.push_back(std::move(run));
   if (!failure.empty()) {
@@ -211,17 +215,58 @@ void Scheduler::DispatchBrief(size_t index) {
     FailUnit(index, "no agent to run it: the route picked none");
     return;
   }
-  if (unit.judge == JudgeRole::kNone) {  // a judge's brief was built when it was created
-    Result<DelegationBrief> brief = BuildBrief(unit);
-    if (!brief) {
-      FailUnit(index, "cannot build the brief: " + brief.error().message());
-      return;
-    }
-    unit.brief = std::move(*brief);
-    if (unit.step->gate) AddGateToAcceptance(*unit.step->gate, &unit.brief);
+  // Every value reaching the brief crosses the boundary: it may be pseudonymized, restored or
+  // refused for this agent (flow/boundary.h).
+  Crossing crossing = config_.boundary ? config_.boundary->Begin(unit.agent) : Boundary::Track();
+  Status built = unit.judge == JudgeRole::kNone ? BuildUnitBrief(index, &crossing)
+                                                : AdmitJudgeBrief(index, &crossing);
+  for (nlohmann::json& e : crossing.Events()) {
+    log_->Add("boundary.crossed", unit.path, unit.agent, std::move(e));
+  }
+  unit.read_sensitivity = crossing.read_label();
+  if (!built.ok()) {
+    FailUnit(index, "cannot build the brief: " + built.message());
+    return;
   }
   log_->Add("brief.dispatched", unit.path, unit.agent, unit.brief.ToJson());
   SendRequest(index);
+}
+
+Status Scheduler::BuildUnitBrief(size_t index, Crossing* crossing) {
+  Unit& unit = units_[index];
+  Result<DelegationBrief> brief = BuildBrief(unit, crossing);
+  if (!brief) return brief.error();
+  unit.brief = std::move(*brief);
+  if (unit.step->gate) AddGateToAcceptance(*unit.step->gate, &unit.brief);
+  return Status::Ok();
+}
+
+// A gate's judge reads the output it scores: that output is as sensitive as what its producer
+// read, so the judge's brief crosses the boundary like any other.
+Status Scheduler::AdmitJudgeBrief(size_t index, Crossing* crossing) {
+  Unit& unit = units_[index];
+  Label label = Label::kPublic;
+  if (unit.judge == JudgeRole::kGate) {
+    label = units_[unit.judged_unit].read_sensitivity;
+  } else {  // a witness step's judge compares every vote
+    for (size_t u : step_runs_[unit.step_run].units) {
+      label = std::max(label, units_[u].read_sensitivity);
+    }
+  }
+  const std::string source = "step " + unit.path.substr(0, unit.path.rfind('/'));
+  for (std::string* text : {&unit.brief.objective, &unit.brief.acceptance}) {
+    Result<std::string> admitted = crossing->Admit(source, label, std::move(*text));
+    if (!admitted) return admitted.error();
+    *text = std::move(*admitted);
+  }
+  for (std::vector<std::string>* list : {&unit.brief.context, &unit.brief.constraints}) {
+    for (std::string& text : *list) {
+      Result<std::string> admitted = crossing->Admit(source, label, std::move(text));
+      if (!admitted) return admitted.error();
+      text = std::move(*admitted);
+    }
+  }
+  return Status::Ok();
 }
 
 bool Scheduler::SettleFromRecord(size_t index) {
@@ -294,7 +339,10 @@ void Scheduler::Dispatch(size_t index) {
 }
 
 bool Scheduler::Commit() {
-  if (Status s = log_->Flush(); !s.ok()) {
+  // Pseudonyms first: a request that uses one is only sent once the vault can restore it.
+  Status s = config_.boundary ? config_.boundary->Persist() : Status::Ok();
+  if (s.ok()) s = log_->Flush();
+  if (!s.ok()) {
     // Without a record, nothing may happen: drop what was about to be sent and stop.
     store_failed_ = true;
     stage_failed_ = true;
@@ -450,8 +498,12 @@ void Scheduler::CompleteUnit(size_t index, StepOutput output, bool record) {
   Unit& unit = units_[index];
   unit.state = UnitState::kDone;
   if (record) {
+    // What an agent produces is as sensitive as what it read (a replayed output keeps the
+    // label it was recorded with).
+    output.sensitivity = unit.read_sensitivity;
     nlohmann::json payload = {{"output", output.text}, {"attempts", unit.requests}};
     if (!output.json.is_null()) payload["json"] = output.json;
+    if (output.sensitivity != Label::kPublic) payload["label"] = LabelName(output.sensitivity);
     log_->Add("step.completed", unit.path, unit.agent, std::move(payload));
   }
   EndConversationTurn(index, output);
@@ -482,8 +534,10 @@ void Scheduler::FinishStepRunIfDone(StepRun& run) {
     items.push_back(units_[u].output);
   }
   StepOutput combined = CombineMapOutputs(labels, items);
-  log_->Add("step.completed", step.id, "",
-            {{"output", combined.text}, {"json", combined.json}, {"items", items.size()}});
+  nlohmann::json payload = {
+      {"output", combined.text}, {"json", combined.json}, {"items", items.size()}};
+  if (combined.sensitivity != Label::kPublic) payload["label"] = LabelName(combined.sensitivity);
+  log_->Add("step.completed", step.id, "", std::move(payload));
   outputs_[step.id] = std::move(combined);
 }
 
@@ -525,27 +579,30 @@ std::optional<int64_t> Scheduler::NextTimerWaitUs() const {
   return std::max<int64_t>(0, *due - config_.clock->MonotonicUs());
 }
 
-Result<std::string> Scheduler::Expand(const std::string& text, const Unit& unit) const {
+Result<std::string> Scheduler::Expand(const std::string& text, const Unit& unit,
+                                      Crossing* crossing) const {
   return ExpandTemplate(text, [&](const TemplateRef& ref) -> Result<std::string> {
     if (ref.root == "inputs") {
       auto it = config_.inputs.find(ref.field);
       if (it == config_.inputs.end()) {
         return Err(Status::NotFound("${inputs." + ref.field + "}: no such input"));
       }
-      return it->second;
+      Label label = config_.boundary ? config_.boundary->InputLabel(ref.field) : Label::kPublic;
+      return crossing->Admit("inputs." + ref.field, label, it->second);
     }
     if (ref.root == "item") {
       if (unit.item_index < 0) return Err(Status::InvalidArgument("${item} outside a map"));
       // Items of frameworks(...) and files(...) have fields; other items are plain text.
       if (!ref.field.empty() && unit.item_fields.is_object()) {
         if (auto f = unit.item_fields.find(ref.field); f != unit.item_fields.end()) {
-          return f->is_string() ? f->get<std::string>() : f->dump();
+          return crossing->Admit("item", unit.item_sensitivity,
+                                 f->is_string() ? f->get<std::string>() : f->dump());
         }
         return Err(Status::NotFound("${item." + ref.field +
                                     "}: expected one of the item's fields " +
                                     FieldNames(unit.item_fields)));
       }
-      return unit.item;
+      return crossing->Admit("item", unit.item_sensitivity, unit.item);
     }
     if (ref.root == "item_index") {
       if (unit.item_index < 0) return Err(Status::InvalidArgument("${item_index} outside a map"));
@@ -556,17 +613,19 @@ Result<std::string> Scheduler::Expand(const std::string& text, const Unit& unit)
       return Err(Status::NotFound("${" + ref.root + "}: step '" + ref.root +
                                   "' has not produced an output"));
     }
-    if (ref.field.empty()) return it->second.text;
-    return SelectField(ref.root, it->second, ref.field);
+    Result<std::string> value = it->second.text;
+    if (!ref.field.empty()) value = SelectField(ref.root, it->second, ref.field);
+    if (!value) return value;
+    return crossing->Admit(ref.root, it->second.sensitivity, std::move(*value));
   });
 }
 
-Result<DelegationBrief> Scheduler::BuildBrief(const Unit& unit) const {
+Result<DelegationBrief> Scheduler::BuildBrief(const Unit& unit, Crossing* crossing) const {
   const BriefTemplate& t = unit.step->brief;
   DelegationBrief brief;
   brief.id = unit.path;
   auto expand_into = [&](const std::string& in, std::string* out) -> Status {
-    Result<std::string> r = Expand(in, unit);
+    Result<std::string> r = Expand(in, unit, crossing);
     if (!r) return r.error();
     *out = std::move(*r);
     return Status::Ok();
@@ -582,7 +641,9 @@ Result<DelegationBrief> Scheduler::BuildBrief(const Unit& unit) const {
     if (Status s = expand_into(c, &out); !s.ok()) return Err(s);
   }
   if (unit.step->kind == StepKind::kMap && t.context.empty()) {
-    brief.context.push_back("Item " + std::to_string(unit.item_index) + ": " + unit.item);
+    Result<std::string> item = crossing->Admit("item", unit.item_sensitivity, unit.item);
+    if (!item) return Err(item.error());
+    brief.context.push_back("Item " + std::to_string(unit.item_index) + ": " + *item);
   }
   if (unit.step->kind == StepKind::kSynthesize) {
     for (const std::string& from : unit.step->from) {
@@ -590,7 +651,9 @@ Result<DelegationBrief> Scheduler::BuildBrief(const Unit& unit) const {
       if (it == outputs_.end()) {
         return Err(Status::NotFound("synthesis source '" + from + "' has no output"));
       }
-      brief.context.push_back("Output of step '" + from + "':\n\n" + it->second.text);
+      Result<std::string> text = crossing->Admit(from, it->second.sensitivity, it->second.text);
+      if (!text) return Err(text.error());
+      brief.context.push_back("Output of step '" + from + "':\n\n" + *text);
     }
   }
   brief.output = t.output;

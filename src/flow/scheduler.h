@@ -18,9 +18,10 @@
 #include "chorus/model_client.h"
 #include "chorus/run.h"
 #include "chorus/team.h"
+#include "flow/boundary.h"
 #include "flow/completion_queue.h"
-#include "flow/endpoint_governor.h"
 #include "flow/conversation.h"
+#include "flow/endpoint_governor.h"
 #include "flow/event_log.h"
 #include "flow/gate.h"
 #include "flow/journal.h"
@@ -41,6 +42,7 @@ struct SchedulerConfig {
   // Set when resuming (see flow/journal.h): finished steps keep their recorded outputs,
   // recorded answers and errors are reused, and only what the record lacks is asked for.
   RunJournal* journal = nullptr;
+  Boundary* boundary = nullptr;  // not owned; null: no locality policy, every value public
 };
 
 class Scheduler {
@@ -68,6 +70,8 @@ class Scheduler {
     std::vector<const Framework*> frameworks;  // routed: applied to the brief
     std::unique_ptr<PendingRoute> routing;     // non-null while the router agent is asked
     std::string agent;
+    Label item_sensitivity = Label::kPublic;  // the label of the map's `over` value
+    Label read_sensitivity = Label::kPublic;  // the highest label in the brief: the output's
     UnitState state = UnitState::kPending;
     int requests = 0;            // attempt number of the latest request
     int rejections = 0;          // answers that missed the expected output
@@ -201,8 +205,11 @@ class Scheduler {
   void EndConversationTurn(size_t unit, const StepOutput& output);
   void ReleaseConversation(size_t unit);
 
-  Result<std::string> Expand(const std::string& text, const Unit& unit) const;
-  Result<DelegationBrief> BuildBrief(const Unit& unit) const;
+  // Values pass through `crossing` (which may pseudonymize, restore or refuse them).
+  Result<std::string> Expand(const std::string& text, const Unit& unit, Crossing* crossing) const;
+  Result<DelegationBrief> BuildBrief(const Unit& unit, Crossing* crossing) const;
+  Status BuildUnitBrief(size_t unit, Crossing* crossing);
+  Status AdmitJudgeBrief(size_t unit, Crossing* crossing);
   std::optional<int64_t> NextTimerWaitUs() const;
   int64_t BackoffUs(const Unit& unit, const ModelError& error);
 
@@ -217,11 +224,11 @@ class Scheduler {
   std::vector<std::pair<size_t, ChatRequest>> to_send_;
   std::map<std::string, EndpointGovernor> governors_;  // by model name
   int queued_ = 0;                                     // units waiting in governors' queues
-  std::map<std::string, StepOutput> outputs_;  // step id -> output, for ${...}
+  std::map<std::string, StepOutput> outputs_;          // step id -> output, for ${...}
 
   // Agent name -> its conversation, for agents with a `context:` budget.
   std::map<std::string, AgentConversation> conversations_;
-  std::unique_ptr<TeamRouting> routing_;       // built when the first routed task starts
+  std::unique_ptr<TeamRouting> routing_;  // built when the first routed task starts
   int in_flight_ = 0;
   bool stage_failed_ = false;
   bool store_failed_ = false;

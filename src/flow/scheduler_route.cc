@@ -20,7 +20,15 @@ bool Scheduler::BeginRoute(size_t index) {
     routing_ = std::move(*made);
   }
   // The request is the task's brief as written, before any framework shapes it.
-  Result<DelegationBrief> plain = BuildBrief(unit);
+  // The request may go to a router agent: it crosses the boundary as that agent's brief would.
+  const std::string& router_agent = unit.step->route.router;
+  Crossing crossing = config_.boundary && !router_agent.empty()
+                          ? config_.boundary->Begin(router_agent)
+                          : Boundary::Track();
+  Result<DelegationBrief> plain = BuildBrief(unit, &crossing);
+  for (nlohmann::json& e : crossing.Events()) {
+    log_->Add("boundary.crossed", unit.path, router_agent, std::move(e));
+  }
   if (!plain) {
     FailUnit(index, "cannot build the brief: " + plain.error().message());
     return false;

@@ -57,7 +57,9 @@ void Scheduler::DecideWitnessRun(size_t run_index) {
       judge.step_run = run_index;
       judge.agent = step.witness.judge;
       judge.path = step.id + "/judge." + std::to_string(++state.judge_rounds);
-      Result<std::string> question = Expand(step.brief.objective, judge);
+      // The judge's whole brief crosses the boundary when it is dispatched (AdmitJudgeBrief).
+      Crossing tracking = Boundary::Track();
+      Result<std::string> question = Expand(step.brief.objective, judge, &tracking);
       judge.brief =
           EquivalenceBrief(question ? *question : step.brief.objective, state.votes, judge.path);
       log_->Add("witness.compare", step.id, judge.agent,

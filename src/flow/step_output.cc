@@ -49,6 +49,7 @@ StepOutput CombineMapOutputs(const std::vector<std::string>& labels,
     if (i > 0) out.text += "\n\n";
     out.text += "### Item " + std::to_string(i + 1) + ": " + label + "\n\n" + items[i].text;
     out.json.push_back(items[i].json.is_null() ? nlohmann::json(items[i].text) : items[i].json);
+    out.sensitivity = std::max(out.sensitivity, items[i].sensitivity);
   }
   return out;
 }

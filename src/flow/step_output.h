@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "chorus/privacy.h"
 #include "chorus/status.h"
 
 namespace chorus {
@@ -13,6 +14,9 @@ namespace chorus {
 struct StepOutput {
   std::string text;     // what ${step} expands to
   nlohmann::json json;  // json outputs: the value; markdown: {section: body}; map: array
+  // Taint: the highest label of everything the producing agent read (its output is as
+  // sensitive as its inputs); a map's output carries the highest of its items.
+  Label sensitivity = Label::kPublic;
 };
 
 // A map's output: items in item order. `labels` name the items in the combined text.

@@ -8,6 +8,7 @@
 #include "chorus/team.h"
 #include "core/template.h"
 #include "flow/context_budget.h"
+#include "flow/locality.h"
 #include "flow/suggest.h"
 #include "flow/team_check_quality.h"
 #include "flow/team_route_loader.h"
@@ -97,6 +98,7 @@ std::vector<Diagnostic> TeamChecker::Run() {
   for (const AgentSpec& a : team_.agents) agent_names_.push_back(a.name);
   CheckModels();
   CheckAgents();
+  CheckPrivacy(team_, &out_);
   if (team_.flow.empty()) {
     Error(team_loc_, "the flow is empty: expected at least one step");
   }

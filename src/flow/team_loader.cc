@@ -22,14 +22,14 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::vector<std::string> kTeamKeys = {"name",   "version",   "description", "models",
-                                            "inputs", "agents",    "flow",        "frameworks",
-                                            "routes", "delegation"};
+const std::vector<std::string> kTeamKeys = {"name",   "version",    "description", "models",
+                                            "inputs", "agents",     "flow",        "frameworks",
+                                            "routes", "delegation", "privacy"};
 const std::vector<std::string> kModelKeys = {
-    "provider", "model",     "base_url",          "api_key_env", "stream",
-    "limits",   "timeout_s", "connect_timeout_s", "max_tokens",  "context_window",
-    "price",    "locality",  "headers",           "fallback",    "circuit",
-    "tokenizer"};
+    "provider",   "model",          "base_url",  "api_key_env",
+    "stream",     "limits",         "timeout_s", "connect_timeout_s",
+    "max_tokens", "context_window", "price",     "locality",
+    "headers",    "fallback",       "circuit",   "tokenizer"};
 const std::vector<std::string> kLimitKeys = {"concurrency", "rpm", "tpm", "window_s"};
 const std::vector<std::string> kCircuitKeys = {"failures", "cool_down_s"};
 const std::vector<std::string> kPriceKeys = {"input_per_mtok", "output_per_mtok"};
@@ -42,11 +42,6 @@ const std::vector<std::string> kLocalities = {"local", "cloud"};
 const std::vector<std::string> kLabels = {"public", "internal", "confidential"};
 const std::vector<std::string> kInputKinds = {"text", "file"};
 
-const std::vector<YamlReader::Unsupported> kTeamUnsupported = {
-    {"privacy",
-     "privacy policies (entities, cloud_max_label, on_violation) are not supported yet; until "
-     "they are, give confidential inputs only to agents on local models"},
-};
 const std::vector<YamlReader::Unsupported> kAgentUnsupported = {};
 
 constexpr int64_t kMaxConcurrency = 1000000;
@@ -151,7 +146,7 @@ void TeamParser::ParseDocument(const YAML::Node& root, Team& team) {
   }
   bool has_name = false;
   bool has_flow = false;
-  for (const YamlEntry& e : r_.Entries(root, "a team", kTeamKeys, "the team", kTeamUnsupported)) {
+  for (const YamlEntry& e : r_.Entries(root, "a team", kTeamKeys, "the team")) {
     if (e.key == "name") {
       has_name = true;
       if (auto name = r_.String(e)) {
@@ -191,6 +186,8 @@ void TeamParser::ParseDocument(const YAML::Node& root, Team& team) {
       team.routes = ParseRoutes(r_, e);
     } else if (e.key == "delegation") {
       team.delegation = ParseDelegation(r_, e);
+    } else if (e.key == "privacy") {
+      team.privacy = ParsePrivacy(r_, e, base_dir_);
     }
   }
   if (!r_.has_errors()) LoadTeamFrameworks(r_, team, base_dir_);

@@ -27,5 +27,9 @@ std::optional<GateSpec> ParseGate(YamlReader& reader, const YamlEntry& entry,
 // A `witness` step, in either form: `witness: ID` with its keys beside it, or
 // `witness: { id: ID, ... }` (team_quality_loader.cc).
 std::optional<Step> ParseWitness(YamlReader& reader, const YAML::Node& node, const YamlEntry& kind);
+// The `privacy:` policy (team_privacy_loader.cc). `base_dir` resolves a relative
+// entities_file; its names are read now, so a missing file is a load error with a location.
+PrivacySpec ParsePrivacy(YamlReader& reader, const YamlEntry& privacy,
+                         const std::filesystem::path& base_dir);
 
 }  // namespace chorus

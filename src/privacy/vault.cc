@@ -1,4 +1,5 @@
 // The pseudonym vault: value <-> <TYPE_N> for one run.
+#include <algorithm>
 #include <charconv>
 
 #include "chorus/privacy.h"
@@ -85,6 +86,47 @@ std::string Vault::Restore(std::string_view text) const {
   }
   out.append(text.substr(at));
   return out;
+}
+
+Status Vault::Reload(const Entry& entry) {
+  // "<TYPE_N>" or "<TYPE_N.K>", where TYPE is the entry's type name.
+  const std::string prefix = "<" + std::string(EntityTypeName(entry.type)) + "_";
+  const std::string& p = entry.pseudonym;
+  int number = 0;
+  int spelling = 1;
+  bool well_formed = p.size() > prefix.size() + 1 && p.rfind(prefix, 0) == 0 && p.back() == '>';
+  if (well_formed) {
+    const char* first = p.data() + prefix.size();
+    const char* last = p.data() + p.size() - 1;
+    auto [end, ec] = std::from_chars(first, last, number);
+    well_formed = ec == std::errc() && number > 0;
+    if (well_formed && end != last) {
+      well_formed = *end == '.';
+      if (well_formed) {
+        auto [end2, ec2] = std::from_chars(end + 1, last, spelling);
+        well_formed = ec2 == std::errc() && end2 == last && spelling > 1;
+      }
+    }
+  }
+  if (!well_formed) {
+    return Status::DataLoss("vault entry: expected a pseudonym like " + prefix + "1>, found '" + p +
+                            "'");
+  }
+  std::lock_guard lock(mu_);
+  if (auto it = by_pseudonym_.find(p); it != by_pseudonym_.end()) {
+    if (entries_[it->second].value == entry.value) return Status::Ok();
+    return Status::DataLoss("vault entry: pseudonym " + p + " is already taken by another value");
+  }
+  const std::string folded = Key(entry.type, FoldsCase(entry.type) ? privacy::Lowercase(entry.value)
+                                                                   : std::string(entry.value));
+  entity_number_.emplace(folded, number);
+  spellings_[folded] = std::max(spellings_[folded], spelling);
+  int& next = next_number_[static_cast<int>(entry.type)];
+  next = std::max(next, number);
+  entries_.push_back(entry);
+  by_value_.emplace(Key(entry.type, entry.value), entries_.size() - 1);
+  by_pseudonym_.emplace(p, entries_.size() - 1);
+  return Status::Ok();
 }
 
 std::vector<Vault::Entry> Vault::Entries() const {

@@ -16,6 +16,7 @@
 #include "chorus/store.h"
 #include "store/sqlite_schema.h"
 #include "store/sqlite_util.h"
+#include "store/sqlite_vault.h"
 
 namespace chorus {
 namespace {
@@ -166,6 +167,14 @@ class SqliteStore final : public Store {
 
   Result<RunRecord> FindRun(const std::string& id_or_prefix) override;
 
+  Status PrepareVault() { return vault_.Prepare(*db_); }
+  Status SaveVault(const std::string& run_id, std::span<const VaultRecord> records) override {
+    return vault_.Save(run_id, records);
+  }
+  Result<std::vector<VaultRecord>> LoadVault(const std::string& run_id) override {
+    return vault_.Load(run_id);
+  }
+
  private:
   Result<bool> RunExists(const std::string& run_id, std::string_view operation) {
     ScopedReset reset(run_exists_);
@@ -246,6 +255,7 @@ class SqliteStore final : public Store {
   Statement list_runs_;
   Statement find_exact_;
   Statement find_prefix_;
+  sqlite::VaultTable vault_;
 
   // Next free seq per run, valid while no other connection writes (see ForgetSeqsIfOthersWrote).
   std::unordered_map<std::string, int64_t> next_seq_by_run_;
@@ -432,6 +442,7 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
   if (Status status = sqlite::EnsureSchema(**db); !status.ok()) return Err(std::move(status));
   auto store = std::make_unique<SqliteStore>(std::move(*db));
   if (Status status = store->Prepare(); !status.ok()) return Err(std::move(status));
+  if (Status status = store->PrepareVault(); !status.ok()) return Err(std::move(status));
   return std::unique_ptr<Store>(std::move(store));
 }
 

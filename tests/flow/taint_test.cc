@@ -1,0 +1,122 @@
+// Taint through a whole run on the offline model: a confidential input's labels follow the
+// values into map items, map outputs and later steps; what an agent not cleared for them reads
+// is pseudonymized, and a cleared agent reads it restored.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+
+#include "chorus/run.h"
+#include "chorus/team.h"
+
+namespace chorus {
+namespace {
+
+const char* kTeam = R"(name: taint
+inputs:
+  clients: { text: true, label: confidential }
+agents:
+  helper: { role: "You profile one client contact." }
+  lead: { role: "You digest the profiles.", clearance: confidential }
+flow:
+  - map: profiles
+    over: "${inputs.clients}"
+    agents: [ helper ]
+    brief: { objective: "Profile this contact: ${item}" }
+  - task: digest
+    agent: lead
+    brief: { objective: "Digest the profiles", context: [ "${profiles}" ] }
+)";
+
+const char* kClients =
+    "Jane Roe <jane.roe@acme.example>, mobile +44 20 7946 0958\n"
+    "Omar Haddad <omar.haddad@acme.example>\n";
+
+class TaintTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = (std::filesystem::temp_directory_path() / "chorus-taint-XXXXXX").string();
+    dir_ = mkdtemp(pattern.data());
+    auto store = OpenSqliteStore(dir_ + "/s.db");
+    ASSERT_TRUE(store) << store.error().ToString();
+    store_ = std::move(*store);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string dir_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(TaintTest, MapItemsFromAConfidentialInputCrossPseudonymizedAndTheLabelFollows) {
+  Result<Team> team = ParseTeam(kTeam, "team.yaml");
+  ASSERT_TRUE(team) << team.error().ToString();
+  RunOptions options;
+  options.store = store_.get();
+  options.inputs["clients"] = InputValue{kClients, ""};
+  options.seed = 1;
+  Result<RunReport> report = RunTeam(*team, std::move(options));
+  ASSERT_TRUE(report) << report.error().ToString();
+  ASSERT_EQ(report->status, RunStatus::kCompleted) << report->error;
+
+  Result<std::vector<Event>> events = store_->LoadEvents(report->run_id);
+  ASSERT_TRUE(events);
+  int item_crossings = 0;
+  std::string digest_request;
+  for (const Event& e : *events) {
+    nlohmann::json p = nlohmann::json::parse(e.payload);
+    if (e.agent == "helper" && (e.kind == "llm.request" || e.kind == "brief.dispatched")) {
+      for (const char* value : {"Jane Roe", "jane.roe@acme.example", "+44 20 7946 0958",
+                                "Omar Haddad", "omar.haddad@acme.example"}) {
+        EXPECT_EQ(e.payload.find(value), std::string::npos) << value << " in " << e.kind;
+      }
+    }
+    if (e.kind == "boundary.crossed" && e.agent == "helper") {
+      ++item_crossings;
+      EXPECT_EQ(p["from"], nlohmann::json::array({"item"}));
+      EXPECT_EQ(p["action"], "pseudonymized");
+    }
+    if (e.kind == "step.completed" && e.step == "profiles") {
+      EXPECT_EQ(p["label"], "confidential");
+    }
+    if (e.kind == "llm.request" && e.agent == "lead") digest_request = p["messages"].dump();
+  }
+  EXPECT_EQ(item_crossings, 2);
+  // The offline model quotes its brief, so the profiles hold pseudonyms; the cleared lead
+  // reads them with the values back.
+  EXPECT_NE(digest_request.find("jane.roe@acme.example"), std::string::npos) << digest_request;
+  EXPECT_EQ(digest_request.find("<EMAIL_"), std::string::npos) << digest_request;
+}
+
+TEST_F(TaintTest, UnlabelledRunsNeverTouchTheVault) {
+  std::string yaml = kTeam;
+  yaml.replace(yaml.find(", label: confidential"), 21, "");
+  Result<Team> team = ParseTeam(yaml, "team.yaml");
+  ASSERT_TRUE(team) << team.error().ToString();
+  RunOptions options;
+  options.store = store_.get();
+  options.inputs["clients"] = InputValue{kClients, ""};
+  Result<RunReport> report = RunTeam(*team, std::move(options));
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->status, RunStatus::kCompleted);
+  EXPECT_TRUE(store_->LoadVault(report->run_id)->empty());
+  Result<std::vector<Event>> events = store_->LoadEvents(report->run_id);
+  ASSERT_TRUE(events);
+  for (const Event& e : *events) EXPECT_NE(e.kind, "boundary.crossed");
+}
+
+TEST_F(TaintTest, LabelGivenWithTheInputRaisesTheTeamsLabel) {
+  std::string yaml = kTeam;
+  yaml.replace(yaml.find(", label: confidential"), 21, "");
+  Result<Team> team = ParseTeam(yaml, "team.yaml");
+  ASSERT_TRUE(team);
+  RunOptions options;
+  options.store = store_.get();
+  options.inputs["clients"] = InputValue{kClients, ""};
+  options.input_labels["clients"] = "confidential";
+  Result<RunReport> report = RunTeam(*team, std::move(options));
+  ASSERT_TRUE(report);
+  EXPECT_FALSE(store_->LoadVault(report->run_id)->empty());
+}
+
+}  // namespace
+}  // namespace chorus
