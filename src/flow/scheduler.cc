@@ -19,12 +19,6 @@ std::string ItemPath(const std::string& step, int index) {
   return step + "[" + std::to_string(index) + "]";
 }
 
-nlohmann::json MessagesJson(const std::vector<ChatMessage>& messages) {
-  nlohmann::json out = nlohmann::json::array();
-  for (const ChatMessage& m : messages) out.push_back({{"role", m.role}, {"content", m.content}});
-  return out;
-}
-
 nlohmann::json UsageJson(const Usage& u, bool estimated) {
   return {{"input_tokens", u.input_tokens},
           {"output_tokens", u.output_tokens},
@@ -32,13 +26,13 @@ nlohmann::json UsageJson(const Usage& u, bool estimated) {
           {"estimated", estimated}};
 }
 
-std::string FieldNames(const nlohmann::json& fields) {
-  std::string out;
-  for (const auto& [name, value] : fields.items()) out += (out.empty() ? "" : ", ") + name;
+}  // namespace
+
+nlohmann::json MessagesJson(const std::vector<ChatMessage>& messages) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const ChatMessage& m : messages) out.push_back({{"role", m.role}, {"content", m.content}});
   return out;
 }
-
-}  // namespace
 
 Scheduler::Scheduler(SchedulerConfig config, EventLog* log)
     : config_(std::move(config)), log_(log), rng_(config_.seed) {}
@@ -209,72 +203,17 @@ void Scheduler::Launch(size_t index) {
   DispatchBrief(index);
 }
 
-void Scheduler::DispatchBrief(size_t index) {
-  Unit& unit = units_[index];
-  if (config_.team->FindAgent(unit.agent) == nullptr) {
-    FailUnit(index, "no agent to run it: the route picked none");
-    return;
-  }
-  // Every value reaching the brief crosses the boundary: it may be pseudonymized, restored or
-  // refused for this agent (flow/boundary.h).
-  Crossing crossing = config_.boundary ? config_.boundary->Begin(unit.agent) : Boundary::Track();
-  Status built = unit.judge == JudgeRole::kNone ? BuildUnitBrief(index, &crossing)
-                                                : AdmitJudgeBrief(index, &crossing);
-  for (nlohmann::json& e : crossing.Events()) {
-    log_->Add("boundary.crossed", unit.path, unit.agent, std::move(e));
-  }
-  unit.read_sensitivity = crossing.read_label();
-  if (!built.ok()) {
-    FailUnit(index, "cannot build the brief: " + built.message());
-    return;
-  }
-  log_->Add("brief.dispatched", unit.path, unit.agent, unit.brief.ToJson());
-  SendRequest(index);
-}
-
-Status Scheduler::BuildUnitBrief(size_t index, Crossing* crossing) {
-  Unit& unit = units_[index];
-  Result<DelegationBrief> brief = BuildBrief(unit, crossing);
-  if (!brief) return brief.error();
-  unit.brief = std::move(*brief);
-  if (unit.step->gate) AddGateToAcceptance(*unit.step->gate, &unit.brief);
-  return Status::Ok();
-}
-
-// A gate's judge reads the output it scores: that output is as sensitive as what its producer
-// read, so the judge's brief crosses the boundary like any other.
-Status Scheduler::AdmitJudgeBrief(size_t index, Crossing* crossing) {
-  Unit& unit = units_[index];
-  Label label = Label::kPublic;
-  if (unit.judge == JudgeRole::kGate) {
-    label = units_[unit.judged_unit].read_sensitivity;
-  } else {  // a witness step's judge compares every vote
-    for (size_t u : step_runs_[unit.step_run].units) {
-      label = std::max(label, units_[u].read_sensitivity);
-    }
-  }
-  const std::string source = "step " + unit.path.substr(0, unit.path.rfind('/'));
-  for (std::string* text : {&unit.brief.objective, &unit.brief.acceptance}) {
-    Result<std::string> admitted = crossing->Admit(source, label, std::move(*text));
-    if (!admitted) return admitted.error();
-    *text = std::move(*admitted);
-  }
-  for (std::vector<std::string>* list : {&unit.brief.context, &unit.brief.constraints}) {
-    for (std::string& text : *list) {
-      Result<std::string> admitted = crossing->Admit(source, label, std::move(text));
-      if (!admitted) return admitted.error();
-      text = std::move(*admitted);
-    }
-  }
-  return Status::Ok();
-}
-
 bool Scheduler::SettleFromRecord(size_t index) {
   if (config_.journal == nullptr) return false;
   const Unit& unit = units_[index];
   // Judges and witness votes feed decisions that are made again, so they run again (on their
   // recorded answers); a plain step's recorded outcome is final.
   if (unit.judge != JudgeRole::kNone || unit.witness >= 0) return false;
+  // A unit of a conversation is a turn of it: it runs again so the history (and each
+  // rollover) is rebuilt exactly.
+  if (const AgentSpec* agent = config_.team->FindAgent(unit.agent); agent && agent->context) {
+    return false;
+  }
   const UnitRecord* past = config_.journal->Find(unit.path);
   if (past == nullptr) return false;
   if (past->completed) {
@@ -577,89 +516,6 @@ std::optional<int64_t> Scheduler::NextTimerWaitUs() const {
   }
   if (!due) return std::nullopt;
   return std::max<int64_t>(0, *due - config_.clock->MonotonicUs());
-}
-
-Result<std::string> Scheduler::Expand(const std::string& text, const Unit& unit,
-                                      Crossing* crossing) const {
-  return ExpandTemplate(text, [&](const TemplateRef& ref) -> Result<std::string> {
-    if (ref.root == "inputs") {
-      auto it = config_.inputs.find(ref.field);
-      if (it == config_.inputs.end()) {
-        return Err(Status::NotFound("${inputs." + ref.field + "}: no such input"));
-      }
-      Label label = config_.boundary ? config_.boundary->InputLabel(ref.field) : Label::kPublic;
-      return crossing->Admit("inputs." + ref.field, label, it->second);
-    }
-    if (ref.root == "item") {
-      if (unit.item_index < 0) return Err(Status::InvalidArgument("${item} outside a map"));
-      // Items of frameworks(...) and files(...) have fields; other items are plain text.
-      if (!ref.field.empty() && unit.item_fields.is_object()) {
-        if (auto f = unit.item_fields.find(ref.field); f != unit.item_fields.end()) {
-          return crossing->Admit("item", unit.item_sensitivity,
-                                 f->is_string() ? f->get<std::string>() : f->dump());
-        }
-        return Err(Status::NotFound("${item." + ref.field +
-                                    "}: expected one of the item's fields " +
-                                    FieldNames(unit.item_fields)));
-      }
-      return crossing->Admit("item", unit.item_sensitivity, unit.item);
-    }
-    if (ref.root == "item_index") {
-      if (unit.item_index < 0) return Err(Status::InvalidArgument("${item_index} outside a map"));
-      return std::to_string(unit.item_index);
-    }
-    auto it = outputs_.find(ref.root);
-    if (it == outputs_.end()) {
-      return Err(Status::NotFound("${" + ref.root + "}: step '" + ref.root +
-                                  "' has not produced an output"));
-    }
-    Result<std::string> value = it->second.text;
-    if (!ref.field.empty()) value = SelectField(ref.root, it->second, ref.field);
-    if (!value) return value;
-    return crossing->Admit(ref.root, it->second.sensitivity, std::move(*value));
-  });
-}
-
-Result<DelegationBrief> Scheduler::BuildBrief(const Unit& unit, Crossing* crossing) const {
-  const BriefTemplate& t = unit.step->brief;
-  DelegationBrief brief;
-  brief.id = unit.path;
-  auto expand_into = [&](const std::string& in, std::string* out) -> Status {
-    Result<std::string> r = Expand(in, unit, crossing);
-    if (!r) return r.error();
-    *out = std::move(*r);
-    return Status::Ok();
-  };
-  if (Status s = expand_into(t.objective, &brief.objective); !s.ok()) return Err(s);
-  if (Status s = expand_into(t.acceptance, &brief.acceptance); !s.ok()) return Err(s);
-  for (const std::string& c : t.context) {
-    std::string& out = brief.context.emplace_back();
-    if (Status s = expand_into(c, &out); !s.ok()) return Err(s);
-  }
-  for (const std::string& c : t.constraints) {
-    std::string& out = brief.constraints.emplace_back();
-    if (Status s = expand_into(c, &out); !s.ok()) return Err(s);
-  }
-  if (unit.step->kind == StepKind::kMap && t.context.empty()) {
-    Result<std::string> item = crossing->Admit("item", unit.item_sensitivity, unit.item);
-    if (!item) return Err(item.error());
-    brief.context.push_back("Item " + std::to_string(unit.item_index) + ": " + *item);
-  }
-  if (unit.step->kind == StepKind::kSynthesize) {
-    for (const std::string& from : unit.step->from) {
-      auto it = outputs_.find(from);
-      if (it == outputs_.end()) {
-        return Err(Status::NotFound("synthesis source '" + from + "' has no output"));
-      }
-      Result<std::string> text = crossing->Admit(from, it->second.sensitivity, it->second.text);
-      if (!text) return Err(text.error());
-      brief.context.push_back("Output of step '" + from + "':\n\n" + *text);
-    }
-  }
-  brief.output = t.output;
-  ApplyFrameworks(unit.frameworks, &brief);
-  if (Status s = ValidateBrief(brief); !s.ok()) return Err(s);
-  return brief;
 }
 
 }  // namespace chorus

@@ -45,6 +45,9 @@ struct SchedulerConfig {
   Boundary* boundary = nullptr;  // not owned; null: no locality policy, every value public
 };
 
+// [{role, content}, ...]: how llm.request events record the messages sent.
+nlohmann::json MessagesJson(const std::vector<ChatMessage>& messages);
+
 class Scheduler {
  public:
   Scheduler(SchedulerConfig config, EventLog* log);

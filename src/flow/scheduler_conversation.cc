@@ -9,12 +9,6 @@
 namespace chorus {
 namespace {
 
-nlohmann::json MessagesJson(const std::vector<ChatMessage>& messages) {
-  nlohmann::json out = nlohmann::json::array();
-  for (const ChatMessage& m : messages) out.push_back({{"role", m.role}, {"content", m.content}});
-  return out;
-}
-
 // Handoff briefs the model may get wrong before the step fails, like a step's retries.
 constexpr int kHandoffRetries = 2;
 

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 
@@ -245,6 +246,152 @@ TEST_F(ResumeTest, RefusesAnEditedTeamFile) {
   ASSERT_FALSE(resumed);
   EXPECT_NE(resumed.error().message().find("changed since run"), std::string::npos)
       << resumed.error().message();
+}
+
+// Gates and witnesses are decided again on the recorded answers: a gate that failed once and
+// passed on the retry, and an adaptive witness that had to ask a third agent, come out the
+// same from every kill point, and the judges' and witnesses' answers are never asked twice.
+constexpr const char* kQualityTeam = R"(name: resumable-quality
+models:
+  m: { provider: openai, model: scripted, base_url: "http://127.0.0.1:9/v1" }
+agents:
+  writer: { role: "You write.", model: m }
+  reviewer: { role: "You review.", model: m }
+  w1: { role: "Witness one.", model: m }
+  w2: { role: "Witness two.", model: m }
+  w3: { role: "Witness three.", model: m }
+flow:
+  - task: draft
+    agent: writer
+    brief: { objective: "Draft the plan" }
+    gate:
+      checks: [ { judge: reviewer, rubric: "Is it concrete?", pass: 7 } ]
+      retries: 2
+      on_fail: retry_with_feedback
+  - witness: feasible
+    about: draft
+    question: "Is the plan feasible? Answer yes or no."
+    agents: [ w1, w2, w3 ]
+    quorum: 2
+    compare: normalized
+    adaptive: true
+)";
+
+ChatResult QualityAnswer(const ChatRequest& r) {
+  const std::string& key = r.idempotency_key;
+  if (r.agent == "writer") {
+    return Text(key.ends_with("/1") ? "A vague plan." : "A concrete plan: hire two, ship in May.");
+  }
+  if (r.agent == "reviewer") {
+    bool first = key.find("judge.1") != std::string::npos;
+    return Text(first ? R"({"score": 4, "reasons": ["not concrete"]})"
+                      : R"({"score": 8, "reasons": ["concrete"]})");
+  }
+  return Text(r.agent == "w2" ? "No." : "Yes.");
+}
+
+TEST_F(ResumeTest, GatesAndWitnessesAreDecidedAgainFromEveryKillPoint) {
+  auto team = ParseTeam(kQualityTeam, dir_ + "/quality.yaml");
+  ASSERT_TRUE(team) << team.error().ToString();
+  auto whole_store = OpenStore("quality-whole.db");
+  ScriptedClient whole_client(QualityAnswer);
+  auto whole = RunTeam(*team, Options(whole_store.get(), &whole_client));
+  ASSERT_TRUE(whole) << whole.error().ToString();
+  ASSERT_EQ(whole->status, RunStatus::kCompleted) << whole->error;
+  ASSERT_NE(whole->output.find("validated"), std::string::npos) << whole->output;
+  auto run = whole_store->FindRun(whole->run_id);
+  auto events = whole_store->LoadEvents(whole->run_id);
+  ASSERT_TRUE(run && events);
+  auto count_kind = [](const std::vector<Event>& all, const std::string& kind) {
+    return std::count_if(all.begin(), all.end(), [&](const Event& e) { return e.kind == kind; });
+  };
+
+  for (size_t count = 1; count + 1 < events->size(); ++count) {
+    SCOPED_TRACE("killed after event " + std::to_string(count) + " (" + (*events)[count - 1].kind +
+                 " " + (*events)[count - 1].step + ")");
+    auto store = InterruptedCopy(*run, *events, count);
+    std::vector<Event> prefix(events->begin(), events->begin() + static_cast<ptrdiff_t>(count));
+    RunJournal before = RunJournal::FromEvents(prefix);
+    std::set<std::string> answered(before.answered_keys().begin(), before.answered_keys().end());
+
+    ScriptedClient client(QualityAnswer);
+    RunOptions options = Options(store.get(), &client);
+    options.run_id = whole->run_id;
+    auto resumed = ResumeRun(*team, std::move(options));
+    ASSERT_TRUE(resumed) << resumed.error().ToString();
+    ASSERT_EQ(resumed->status, RunStatus::kCompleted) << resumed->error;
+    EXPECT_EQ(resumed->output, whole->output);
+    for (const ChatRequest& r : client.requests()) {
+      EXPECT_FALSE(answered.count(r.idempotency_key)) << r.idempotency_key << " asked twice";
+    }
+    // Each decision is in the store once, as in the uninterrupted run.
+    auto all = store->LoadEvents(whole->run_id);
+    ASSERT_TRUE(all);
+    for (const char* kind : {"gate.verdict", "witness.vote", "witness.extended", "witness.verdict",
+                             "step.completed", "llm.response"}) {
+      EXPECT_EQ(count_kind(*all, kind), count_kind(*events, kind)) << kind;
+    }
+  }
+}
+
+// A conversation with a small window rolls over on the way; resumed from any point, its turns
+// and handoffs are rebuilt from the record, so later prompts (and the output) are the same.
+TEST_F(ResumeTest, ConversationsAndTheirRolloversAreRebuiltFromEveryKillPoint) {
+  std::string yaml = R"(name: resumable-diary
+models:
+  m: { provider: openai, model: gpt-4o-mini, base_url: "http://127.0.0.1:9/v1", context_window: 1200 }
+agents:
+  keeper: { role: "You keep the project diary.", model: m, context: { limit: 1200, rollover_at: 0.6, keep_last: 1 } }
+flow:
+  - map: diary
+    agents: [ keeper ]
+    over: [ )";
+  for (int i = 1; i <= 16; ++i) {
+    yaml += (i > 1 ? ", " : "") + std::string("\"day ") + std::to_string(i) +
+            ": we met the supplier, agreed on delivery dates and priced three options\"";
+  }
+  yaml += " ]\n    brief: { objective: \"Record ${item} in the diary\" }\n";
+  auto team = ParseTeam(yaml, dir_ + "/diary.yaml");
+  ASSERT_TRUE(team) << team.error().ToString();
+  auto answer = [](const ChatRequest& r) -> ChatResult {
+    if (r.idempotency_key.find("/handoff-") != std::string::npos) {
+      return Text(R"({"key_decisions": ["delivery dates agreed"], "current_state": "diary kept",
+                      "next_steps": ["record the next day"], "reasoning": "one entry per day",
+                      "open_questions": [], "verbatim_facts": []})");
+    }
+    return Text("Recorded: " + r.messages.back().content.substr(0, 40) + " (" +
+                std::to_string(r.messages.size()) + " messages in view)");
+  };
+  auto whole_store = OpenStore("diary-whole.db");
+  ScriptedClient whole_client(answer);
+  auto whole = RunTeam(*team, Options(whole_store.get(), &whole_client));
+  ASSERT_TRUE(whole) << whole.error().ToString();
+  ASSERT_EQ(whole->status, RunStatus::kCompleted) << whole->error;
+  auto run = whole_store->FindRun(whole->run_id);
+  auto events = whole_store->LoadEvents(whole->run_id);
+  ASSERT_TRUE(run && events);
+  size_t rollovers = std::count_if(events->begin(), events->end(), [](const Event& e) {
+    return e.kind == "conversation.rollover";
+  });
+  ASSERT_GE(rollovers, 2u) << "the window is meant to force rollovers";
+
+  for (size_t count = 1; count + 1 < events->size(); ++count) {
+    SCOPED_TRACE("killed after event " + std::to_string(count) + " (" + (*events)[count - 1].kind +
+                 " " + (*events)[count - 1].step + ")");
+    auto store = InterruptedCopy(*run, *events, count);
+    ScriptedClient client(answer);
+    RunOptions options = Options(store.get(), &client);
+    options.run_id = whole->run_id;
+    auto resumed = ResumeRun(*team, std::move(options));
+    ASSERT_TRUE(resumed) << resumed.error().ToString();
+    ASSERT_EQ(resumed->status, RunStatus::kCompleted) << resumed->error;
+    EXPECT_EQ(resumed->output, whole->output);
+    auto all = store->LoadEvents(whole->run_id);
+    ASSERT_TRUE(all);
+    size_t again = std::count_if(all->begin(), all->end(),
+                                 [](const Event& e) { return e.kind == "conversation.rollover"; });
+    EXPECT_EQ(again, rollovers);
+  }
 }
 
 TEST(RunJournalTest, KnowsOutcomesByKeyAndRecordedEvents) {
