@@ -37,7 +37,9 @@ ModelError ErrorFrom(const nlohmann::json& p) {
 
 }  // namespace
 
-RunJournal RunJournal::FromEvents(const std::vector<Event>& events) {
+RunJournal RunJournal::FromEvents(
+    const std::vector<Event>& events,
+    const std::function<void(const Event&, const nlohmann::json&)>& each) {
   RunJournal journal;
   journal.event_count_ = events.size();
   std::map<std::string, std::string> latest_key;  // step path -> key of its latest request
@@ -45,6 +47,7 @@ RunJournal RunJournal::FromEvents(const std::vector<Event>& events) {
     ++journal.recorded_[Signature(e)];
     nlohmann::json p = nlohmann::json::parse(e.payload, nullptr, false);
     if (p.is_discarded() || !p.is_object()) p = nlohmann::json::object();
+    if (each) each(e, p);
     if (e.kind == "run.started") {
       journal.started_ = std::move(p);
       continue;

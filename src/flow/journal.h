@@ -14,6 +14,7 @@
 // for ConsumeRecorded.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -35,7 +36,10 @@ struct UnitRecord {
 
 class RunJournal {
  public:
-  static RunJournal FromEvents(const std::vector<Event>& events);
+  // `each`, if given, sees every event with its parsed payload (one parse serves both).
+  static RunJournal FromEvents(
+      const std::vector<Event>& events,
+      const std::function<void(const Event&, const nlohmann::json&)>& each = nullptr);
 
   const UnitRecord* Find(const std::string& path) const;
   // The recorded outcome of the request with this idempotency key: its answer or its error.

@@ -12,7 +12,10 @@ namespace chorus {
 
 class ReportFolder {
  public:
-  explicit ReportFolder(RunReport* report) : report_(report) {}
+  // Continues folding into `report`, which may already hold steps (a resumed run's record).
+  explicit ReportFolder(RunReport* report) : report_(report) {
+    for (size_t i = 0; i < report->steps.size(); ++i) index_[report->steps[i].step] = i;
+  }
   void Apply(const std::string& kind, const std::string& step, const std::string& agent,
              int64_t ts_ms, const nlohmann::json& payload);
 

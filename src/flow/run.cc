@@ -148,20 +148,15 @@ Result<Clients> MakeClients(const Team& team, const RunOptions& options,
 }
 
 // What a new and a resumed run share once the run record exists: the scheduler, the run's
-// last event and its totals. `past` holds the events recorded before a resume (folded into
-// the report first, so it covers the whole run); `opening` is run.started or run.resumed.
+// last event and its totals. `report` already holds what was recorded before a resume, so it
+// covers the whole run; `opening` is run.started or run.resumed.
 RunReport Execute(const Team& team, const RunOptions& options, const Clock* clock, RunRecord record,
                   std::map<std::string, std::string> inputs, const Clients& clients,
-                  const std::vector<Event>& past, RunJournal* journal, Boundary& boundary,
+                  RunReport report, RunJournal* journal, Boundary& boundary,
                   const std::string& opening, nlohmann::json opening_payload) {
-  RunReport report;
   report.run_id = record.run_id;
   report.team = team.name;
-  ReportFolder folder(&report);
-  for (const Event& e : past) {
-    auto payload = nlohmann::json::parse(e.payload, nullptr, false);
-    if (!payload.is_discarded()) folder.Apply(e.kind, e.step, e.agent, e.ts_ms, payload);
-  }
+  ReportFolder folder(&report);  // picks up the steps already in the report
   EventLog log(record.run_id, options.store, clock, &folder, options.on_event);
   log.Add(opening, "", "", std::move(opening_payload));
   log.SkipRecorded(journal);
@@ -277,8 +272,8 @@ Result<RunReport> RunTeam(const Team& team, RunOptions options) {
                             {"models", clients->described},
                             {"options", {{"transient_retries", options.transient_retries}}},
                             {"notices", clients->notices}};
-  return Execute(team, options, clock, std::move(record), std::move(*inputs), *clients, {}, nullptr,
-                 **boundary, "run.started", std::move(started));
+  return Execute(team, options, clock, std::move(record), std::move(*inputs), *clients, RunReport(),
+                 nullptr, **boundary, "run.started", std::move(started));
 }
 
 Result<RunReport> ResumeRun(const Team& team, RunOptions options) {
@@ -307,7 +302,12 @@ Result<RunReport> ResumeRun(const Team& team, RunOptions options) {
 
   Result<std::vector<Event>> past = options.store->LoadEvents(id);
   if (!past) return Err(past.error());
-  RunJournal journal = RunJournal::FromEvents(*past);
+  // One pass over the record builds both the journal and the report so far.
+  RunReport report;
+  ReportFolder folder(&report);
+  RunJournal journal = RunJournal::FromEvents(*past, [&](const Event& e, const nlohmann::json& p) {
+    folder.Apply(e.kind, e.step, e.agent, e.ts_ms, p);
+  });
   const nlohmann::json& started = journal.started();
   if (!started.is_object()) {
     return Err(Status::DataLoss("run " + id + " has no readable run.started event"));
@@ -351,8 +351,8 @@ Result<RunReport> ResumeRun(const Team& team, RunOptions options) {
                             {"previous_pid", previous_pid},
                             {"recorded_events", journal.event_count()},
                             {"recorded_answers", journal.answered_keys().size()}};
-  return Execute(team, options, clock, std::move(record), std::move(inputs), *clients, *past,
-                 &journal, **boundary, "run.resumed", std::move(resumed));
+  return Execute(team, options, clock, std::move(record), std::move(inputs), *clients,
+                 std::move(report), &journal, **boundary, "run.resumed", std::move(resumed));
 }
 
 }  // namespace chorus

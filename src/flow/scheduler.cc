@@ -141,6 +141,9 @@ void Scheduler::AddStepRun(const Step& step) {
              {"concurrency", run.cap},
              {"agents", step.agents}});
   if (failure.empty() && items.empty()) failure = "map '" + step.id + "' has no items to run over";
+  // Units are large and some members' moves may throw, so growing the vector would copy them
+  // all: make room for the whole map at once.
+  units_.reserve(units_.size() + items.size());
   for (size_t i = 0; i < items.size(); ++i) {
     add_unit(ItemPath(step.id, static_cast<int>(i)), static_cast<int>(i), items[i],
              step.agents[i % step.agents.size()]);
