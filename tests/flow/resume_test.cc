@@ -106,52 +106,92 @@ class ResumeTest : public ::testing::Test {
     return store;
   }
 
+  // A whole, uninterrupted run of `team` and what it recorded.
+  struct Recorded {
+    RunReport report;
+    RunRecord run;
+    std::vector<Event> events;
+  };
+  Recorded RecordWhole(const Team& team, ScriptedClient::Answer answer, const std::string& name) {
+    Recorded out;
+    auto store = OpenStore(name);
+    ScriptedClient client(std::move(answer));
+    auto report = RunTeam(team, Options(store.get(), &client));
+    if (!report || report->status != RunStatus::kCompleted) {
+      ADD_FAILURE() << "the whole run failed: "
+                    << (report ? report->error : report.error().ToString());
+      return out;
+    }
+    out.report = *report;
+    out.run = *store->FindRun(report->run_id);
+    out.events = *store->LoadEvents(report->run_id);
+    return out;
+  }
+
+  // Resumes `whole` as if its process had been killed right after event `count`.
+  struct Resumed {
+    RunReport report;
+    std::unique_ptr<Store> store;          // holds the finished record
+    std::vector<std::string> asked_again;  // keys answered before the kill, requested again
+  };
+  Resumed ResumeAfter(const Team& team, const Recorded& whole, size_t count,
+                      ScriptedClient::Answer answer) {
+    Resumed out;
+    out.store = InterruptedCopy(whole.run, whole.events, count);
+    std::vector<Event> prefix(whole.events.begin(),
+                              whole.events.begin() + static_cast<ptrdiff_t>(count));
+    RunJournal before = RunJournal::FromEvents(prefix);
+    std::set<std::string> answered(before.answered_keys().begin(), before.answered_keys().end());
+    ScriptedClient client(std::move(answer));
+    RunOptions options = Options(out.store.get(), &client);
+    options.run_id = whole.report.run_id;
+    auto resumed = ResumeRun(team, std::move(options));
+    if (!resumed) {
+      ADD_FAILURE() << resumed.error().ToString();
+      return out;
+    }
+    EXPECT_EQ(resumed->status, RunStatus::kCompleted) << resumed->error;
+    out.report = *resumed;
+    for (const ChatRequest& r : client.requests()) {
+      if (answered.count(r.idempotency_key)) out.asked_again.push_back(r.idempotency_key);
+    }
+    return out;
+  }
+
+  static std::string KillPoint(const std::vector<Event>& events, size_t count) {
+    return "killed after event " + std::to_string(count) + " (" + events[count - 1].kind + " " +
+           events[count - 1].step + ")";
+  }
+
+  static size_t CountKind(const std::vector<Event>& events, const std::string& kind) {
+    return static_cast<size_t>(std::count_if(events.begin(), events.end(),
+                                             [&](const Event& e) { return e.kind == kind; }));
+  }
+
   std::string dir_;
   Team team_;
 };
 
 TEST_F(ResumeTest, EveryKillPointResumesToTheSameOutputWithoutAskingTwice) {
-  auto whole_store = OpenStore("whole.db");
-  ScriptedClient whole_client(Answer);
-  auto whole = RunTeam(team_, Options(whole_store.get(), &whole_client));
-  ASSERT_TRUE(whole) << whole.error().ToString();
-  ASSERT_EQ(whole->status, RunStatus::kCompleted) << whole->error;
-  auto run = whole_store->FindRun(whole->run_id);
-  auto events = whole_store->LoadEvents(whole->run_id);
-  ASSERT_TRUE(run && events);
-  ASSERT_GT(events->size(), 30u);
-
+  Recorded whole = RecordWhole(team_, Answer, "whole.db");
+  ASSERT_GT(whole.events.size(), 30u);
   // Every prefix that stops before the run's last event is a possible kill point.
-  for (size_t count = 1; count + 1 < events->size(); ++count) {
-    SCOPED_TRACE("killed after event " + std::to_string(count) + " (" + (*events)[count - 1].kind +
-                 " " + (*events)[count - 1].step + ")");
-    auto store = InterruptedCopy(*run, *events, count);
-    std::vector<Event> prefix(events->begin(), events->begin() + static_cast<ptrdiff_t>(count));
-    RunJournal before = RunJournal::FromEvents(prefix);
-    std::set<std::string> answered(before.answered_keys().begin(), before.answered_keys().end());
-
-    ScriptedClient client(Answer);
-    RunOptions options = Options(store.get(), &client);
-    options.run_id = whole->run_id;
-    auto resumed = ResumeRun(team_, std::move(options));
-    ASSERT_TRUE(resumed) << resumed.error().ToString();
-    ASSERT_EQ(resumed->status, RunStatus::kCompleted) << resumed->error;
-    EXPECT_EQ(resumed->output, whole->output);
-    EXPECT_EQ(resumed->usage.input_tokens, whole->usage.input_tokens);
-    EXPECT_EQ(resumed->usage.output_tokens, whole->usage.output_tokens);
-    EXPECT_EQ(resumed->steps.size(), whole->steps.size());
-    for (const ChatRequest& r : client.requests()) {
-      EXPECT_FALSE(answered.count(r.idempotency_key))
-          << r.idempotency_key << " was answered before the kill and was asked again";
-    }
+  for (size_t count = 1; count + 1 < whole.events.size(); ++count) {
+    SCOPED_TRACE(KillPoint(whole.events, count));
+    Resumed resumed = ResumeAfter(team_, whole, count, Answer);
+    EXPECT_EQ(resumed.report.output, whole.report.output);
+    EXPECT_EQ(resumed.report.usage.input_tokens, whole.report.usage.input_tokens);
+    EXPECT_EQ(resumed.report.usage.output_tokens, whole.report.usage.output_tokens);
+    EXPECT_EQ(resumed.report.steps.size(), whole.report.steps.size());
+    EXPECT_TRUE(resumed.asked_again.empty()) << resumed.asked_again.front();
     // The store now tells the whole story: the report rebuilt from it matches the live one.
-    auto record = store->FindRun(whole->run_id);
-    auto all = store->LoadEvents(whole->run_id);
+    auto record = resumed.store->FindRun(whole.report.run_id);
+    auto all = resumed.store->LoadEvents(whole.report.run_id);
     ASSERT_TRUE(record && all);
     EXPECT_EQ(record->status, RunStatus::kCompleted);
     RunReport rebuilt = ReportFromEvents(*record, *all);
-    EXPECT_EQ(rebuilt.output, whole->output);
-    EXPECT_EQ(rebuilt.usage.output_tokens, whole->usage.output_tokens);
+    EXPECT_EQ(rebuilt.output, whole.report.output);
+    EXPECT_EQ(rebuilt.usage.output_tokens, whole.report.usage.output_tokens);
   }
 }
 
@@ -293,43 +333,19 @@ ChatResult QualityAnswer(const ChatRequest& r) {
 TEST_F(ResumeTest, GatesAndWitnessesAreDecidedAgainFromEveryKillPoint) {
   auto team = ParseTeam(kQualityTeam, dir_ + "/quality.yaml");
   ASSERT_TRUE(team) << team.error().ToString();
-  auto whole_store = OpenStore("quality-whole.db");
-  ScriptedClient whole_client(QualityAnswer);
-  auto whole = RunTeam(*team, Options(whole_store.get(), &whole_client));
-  ASSERT_TRUE(whole) << whole.error().ToString();
-  ASSERT_EQ(whole->status, RunStatus::kCompleted) << whole->error;
-  ASSERT_NE(whole->output.find("validated"), std::string::npos) << whole->output;
-  auto run = whole_store->FindRun(whole->run_id);
-  auto events = whole_store->LoadEvents(whole->run_id);
-  ASSERT_TRUE(run && events);
-  auto count_kind = [](const std::vector<Event>& all, const std::string& kind) {
-    return std::count_if(all.begin(), all.end(), [&](const Event& e) { return e.kind == kind; });
-  };
-
-  for (size_t count = 1; count + 1 < events->size(); ++count) {
-    SCOPED_TRACE("killed after event " + std::to_string(count) + " (" + (*events)[count - 1].kind +
-                 " " + (*events)[count - 1].step + ")");
-    auto store = InterruptedCopy(*run, *events, count);
-    std::vector<Event> prefix(events->begin(), events->begin() + static_cast<ptrdiff_t>(count));
-    RunJournal before = RunJournal::FromEvents(prefix);
-    std::set<std::string> answered(before.answered_keys().begin(), before.answered_keys().end());
-
-    ScriptedClient client(QualityAnswer);
-    RunOptions options = Options(store.get(), &client);
-    options.run_id = whole->run_id;
-    auto resumed = ResumeRun(*team, std::move(options));
-    ASSERT_TRUE(resumed) << resumed.error().ToString();
-    ASSERT_EQ(resumed->status, RunStatus::kCompleted) << resumed->error;
-    EXPECT_EQ(resumed->output, whole->output);
-    for (const ChatRequest& r : client.requests()) {
-      EXPECT_FALSE(answered.count(r.idempotency_key)) << r.idempotency_key << " asked twice";
-    }
+  Recorded whole = RecordWhole(*team, QualityAnswer, "quality-whole.db");
+  ASSERT_NE(whole.report.output.find("validated"), std::string::npos) << whole.report.output;
+  for (size_t count = 1; count + 1 < whole.events.size(); ++count) {
+    SCOPED_TRACE(KillPoint(whole.events, count));
+    Resumed resumed = ResumeAfter(*team, whole, count, QualityAnswer);
+    EXPECT_EQ(resumed.report.output, whole.report.output);
+    EXPECT_TRUE(resumed.asked_again.empty()) << resumed.asked_again.front();
     // Each decision is in the store once, as in the uninterrupted run.
-    auto all = store->LoadEvents(whole->run_id);
+    auto all = resumed.store->LoadEvents(whole.report.run_id);
     ASSERT_TRUE(all);
     for (const char* kind : {"gate.verdict", "witness.vote", "witness.extended", "witness.verdict",
                              "step.completed", "llm.response"}) {
-      EXPECT_EQ(count_kind(*all, kind), count_kind(*events, kind)) << kind;
+      EXPECT_EQ(CountKind(*all, kind), CountKind(whole.events, kind)) << kind;
     }
   }
 }
@@ -362,35 +378,17 @@ flow:
     return Text("Recorded: " + r.messages.back().content.substr(0, 40) + " (" +
                 std::to_string(r.messages.size()) + " messages in view)");
   };
-  auto whole_store = OpenStore("diary-whole.db");
-  ScriptedClient whole_client(answer);
-  auto whole = RunTeam(*team, Options(whole_store.get(), &whole_client));
-  ASSERT_TRUE(whole) << whole.error().ToString();
-  ASSERT_EQ(whole->status, RunStatus::kCompleted) << whole->error;
-  auto run = whole_store->FindRun(whole->run_id);
-  auto events = whole_store->LoadEvents(whole->run_id);
-  ASSERT_TRUE(run && events);
-  size_t rollovers = std::count_if(events->begin(), events->end(), [](const Event& e) {
-    return e.kind == "conversation.rollover";
-  });
+  Recorded whole = RecordWhole(*team, answer, "diary-whole.db");
+  const size_t rollovers = CountKind(whole.events, "conversation.rollover");
   ASSERT_GE(rollovers, 2u) << "the window is meant to force rollovers";
-
-  for (size_t count = 1; count + 1 < events->size(); ++count) {
-    SCOPED_TRACE("killed after event " + std::to_string(count) + " (" + (*events)[count - 1].kind +
-                 " " + (*events)[count - 1].step + ")");
-    auto store = InterruptedCopy(*run, *events, count);
-    ScriptedClient client(answer);
-    RunOptions options = Options(store.get(), &client);
-    options.run_id = whole->run_id;
-    auto resumed = ResumeRun(*team, std::move(options));
-    ASSERT_TRUE(resumed) << resumed.error().ToString();
-    ASSERT_EQ(resumed->status, RunStatus::kCompleted) << resumed->error;
-    EXPECT_EQ(resumed->output, whole->output);
-    auto all = store->LoadEvents(whole->run_id);
+  for (size_t count = 1; count + 1 < whole.events.size(); ++count) {
+    SCOPED_TRACE(KillPoint(whole.events, count));
+    Resumed resumed = ResumeAfter(*team, whole, count, answer);
+    EXPECT_EQ(resumed.report.output, whole.report.output);
+    EXPECT_TRUE(resumed.asked_again.empty()) << resumed.asked_again.front();
+    auto all = resumed.store->LoadEvents(whole.report.run_id);
     ASSERT_TRUE(all);
-    size_t again = std::count_if(all->begin(), all->end(),
-                                 [](const Event& e) { return e.kind == "conversation.rollover"; });
-    EXPECT_EQ(again, rollovers);
+    EXPECT_EQ(CountKind(*all, "conversation.rollover"), rollovers);
   }
 }
 
