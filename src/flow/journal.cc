@@ -1,18 +1,54 @@
 #include "flow/journal.h"
 
+#include <functional>
+#include <set>
+#include <string_view>
+
 #include "chorus/privacy.h"
 
 namespace chorus {
 namespace {
 
-std::string Signature(const Event& e) {
-  std::string s;
-  s.reserve(e.kind.size() + e.step.size() + e.agent.size() + e.payload.size() + 3);
-  s.append(e.kind).push_back('\0');
-  s.append(e.step).push_back('\0');
-  s.append(e.agent).push_back('\0');
-  s.append(e.payload);
-  return s;
+uint64_t Signature(const Event& e) {
+  std::hash<std::string_view> hash;
+  uint64_t h = hash(e.kind);
+  for (std::string_view part :
+       {std::string_view(e.step), std::string_view(e.agent), std::string_view(e.payload)}) {
+    h = (h ^ hash(part)) * 0x9E3779B97F4A7C15ull;
+  }
+  return h;
+}
+
+bool SameFact(const Event& a, const Event& b) {
+  return a.kind == b.kind && a.step == b.step && a.agent == b.agent && a.payload == b.payload;
+}
+
+// The kinds whose payloads the journal or a report fold reads; the others (briefs, verdicts,
+// crossings…) are only compared whole, so resume does not parse them.
+bool PayloadIsRead(const std::string& kind) {
+  static const std::set<std::string, std::less<>> kRead = {
+      "run.started", "run.completed", "run.failed",   "step.started", "step.completed",
+      "step.failed", "llm.request",   "llm.response", "llm.error"};
+  return kRead.count(kind) > 0;
+}
+
+// A request's messages are the bulk of its payload and nothing here reads them.
+nlohmann::json ParsePayload(const Event& e) {
+  if (!PayloadIsRead(e.kind)) return nlohmann::json::object();
+  nlohmann::json p;
+  if (e.kind == "llm.request") {
+    p = nlohmann::json::parse(
+        e.payload,
+        [](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+          return !(depth == 1 && event == nlohmann::json::parse_event_t::key &&
+                   parsed == "messages");
+        },
+        false);
+  } else {
+    p = nlohmann::json::parse(e.payload, nullptr, false);
+  }
+  if (p.is_discarded() || !p.is_object()) return nlohmann::json::object();
+  return p;
 }
 
 ChatResponse ResponseFrom(const nlohmann::json& p) {
@@ -38,15 +74,18 @@ ModelError ErrorFrom(const nlohmann::json& p) {
 }  // namespace
 
 RunJournal RunJournal::FromEvents(
-    const std::vector<Event>& events,
+    std::vector<Event> recorded,
     const std::function<void(const Event&, const nlohmann::json&)>& each) {
   RunJournal journal;
+  journal.events_ = std::move(recorded);
+  const std::vector<Event>& events = journal.events_;
   journal.event_count_ = events.size();
+  journal.recorded_.reserve(events.size());
   std::map<std::string, std::string> latest_key;  // step path -> key of its latest request
-  for (const Event& e : events) {
-    ++journal.recorded_[Signature(e)];
-    nlohmann::json p = nlohmann::json::parse(e.payload, nullptr, false);
-    if (p.is_discarded() || !p.is_object()) p = nlohmann::json::object();
+  for (size_t i = 0; i < events.size(); ++i) {
+    const Event& e = events[i];
+    journal.recorded_.emplace(Signature(e), i);
+    nlohmann::json p = ParsePayload(e);
     if (each) each(e, p);
     if (e.kind == "run.started") {
       journal.started_ = std::move(p);
@@ -90,10 +129,14 @@ const ChatResult* RunJournal::Outcome(const std::string& key) const {
 }
 
 bool RunJournal::ConsumeRecorded(const Event& event) {
-  auto it = recorded_.find(Signature(event));
-  if (it == recorded_.end() || it->second == 0) return false;
-  --it->second;
-  return true;
+  auto [begin, end] = recorded_.equal_range(Signature(event));
+  for (auto it = begin; it != end; ++it) {
+    if (SameFact(events_[it->second], event)) {
+      recorded_.erase(it);  // each recorded occurrence stands for one re-added event
+      return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace chorus

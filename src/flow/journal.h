@@ -38,7 +38,7 @@ class RunJournal {
  public:
   // `each`, if given, sees every event with its parsed payload (one parse serves both).
   static RunJournal FromEvents(
-      const std::vector<Event>& events,
+      std::vector<Event> events,
       const std::function<void(const Event&, const nlohmann::json&)>& each = nullptr);
 
   const UnitRecord* Find(const std::string& path) const;
@@ -59,7 +59,9 @@ class RunJournal {
   std::map<std::string, UnitRecord> units_;
   std::unordered_map<std::string, ChatResult> outcomes_;
   std::set<std::string> requested_;
-  std::unordered_map<std::string, int> recorded_;  // event signature -> occurrences left
+  std::vector<Event> events_;
+  // Signature -> index into events_, one entry per recorded occurrence not yet re-added.
+  std::unordered_multimap<uint64_t, size_t> recorded_;
   nlohmann::json started_;
   size_t event_count_ = 0;
   std::vector<std::string> answered_keys_;

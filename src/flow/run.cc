@@ -305,9 +305,10 @@ Result<RunReport> ResumeRun(const Team& team, RunOptions options) {
   // One pass over the record builds both the journal and the report so far.
   RunReport report;
   ReportFolder folder(&report);
-  RunJournal journal = RunJournal::FromEvents(*past, [&](const Event& e, const nlohmann::json& p) {
-    folder.Apply(e.kind, e.step, e.agent, e.ts_ms, p);
-  });
+  RunJournal journal =
+      RunJournal::FromEvents(std::move(*past), [&](const Event& e, const nlohmann::json& p) {
+        folder.Apply(e.kind, e.step, e.agent, e.ts_ms, p);
+      });
   const nlohmann::json& started = journal.started();
   if (!started.is_object()) {
     return Err(Status::DataLoss("run " + id + " has no readable run.started event"));
