@@ -125,6 +125,8 @@ double TimeRun(const chorus::Team& team, const std::string& store_path, bool ins
 // Records a whole run of `team`, copies all but its last two events into a fresh store as a
 // killed process would leave them, and times ResumeRun on that copy. Returns {events, s}.
 std::pair<size_t, double> TimeResume(const chorus::Team& team, const std::string& dir) {
+  // Fresh stores every time: each repeat measures the same work on the same file sizes.
+  std::filesystem::remove(dir + "/resume-whole.db");
   auto whole = OpenStore(dir + "/resume-whole.db");
   chorus::RunOptions options;
   options.store = whole.get();
