@@ -92,11 +92,7 @@ TEST(CliFailover, SixteenAgentsShareOneBudgetThroughRateLimitsAndCutStreams) {
 
   std::vector<json> requests = ServerRequests(*server);
   size_t faulted = 0;
-  std::vector<int64_t> server_ts;
-  for (const json& r : requests) {
-    faulted += r.contains("fault") && r["fault"].is_string() ? 1 : 0;
-    server_ts.push_back(r.value("ts_ms", int64_t{0}));
-  }
+  for (const json& r : requests) faulted += r.contains("fault") && r["fault"].is_string() ? 1 : 0;
   ASSERT_GT(faulted, 10u) << "the storm did not happen";
 
   // No request exceeded the budget, by the runtime's record of when each one left...
@@ -106,8 +102,9 @@ TEST(CliFailover, SixteenAgentsShareOneBudgetThroughRateLimitsAndCutStreams) {
   EXPECT_EQ(sent_ts.size(), requests.size()) << "every request the server saw was recorded";
   // Millisecond timestamps floor the microsecond clock, hence the 1 ms.
   EXPECT_LE(MostInAnyWindow(sent_ts, kWindowMs - 1), static_cast<size_t>(kRpm));
-  // ...and by the server's: loopback delivery may bunch requests up by a few ms, never by 300.
-  EXPECT_LE(MostInAnyWindow(server_ts, kWindowMs - 300), static_cast<size_t>(kRpm));
+  // The server's arrival times are not compared with the window: under a loaded machine (the
+  // sanitizer job) delivery delays are unbounded, and a timed check would be flaky. What the
+  // server can tell without timing: it never held more than the concurrency budget at once.
   EXPECT_LE(server->Stats().value("max_in_flight", 99), kConcurrency);
 
   // Every retry is in the log with its cause.
