@@ -196,29 +196,25 @@ TEST_F(ResumeTest, EveryKillPointResumesToTheSameOutputWithoutAskingTwice) {
 }
 
 TEST_F(ResumeTest, AnUnansweredRequestIsSentAgainUnderItsKey) {
-  auto whole_store = OpenStore("whole.db");
-  ScriptedClient whole_client(Answer);
-  auto whole = RunTeam(team_, Options(whole_store.get(), &whole_client));
-  ASSERT_TRUE(whole);
-  auto run = whole_store->FindRun(whole->run_id);
-  auto events = whole_store->LoadEvents(whole->run_id);
-  ASSERT_TRUE(run && events);
+  Recorded whole = RecordWhole(team_, Answer, "whole.db");
+  const std::vector<Event>& events = whole.events;
+  ASSERT_FALSE(events.empty());
   // Cut right after the first request: it was sent, its answer never recorded.
   size_t first_request = 0;
-  while ((*events)[first_request].kind != "llm.request") ++first_request;
-  auto store = InterruptedCopy(*run, *events, first_request + 1);
-  auto key = nlohmann::json::parse((*events)[first_request].payload)["key"].get<std::string>();
+  while (events[first_request].kind != "llm.request") ++first_request;
+  auto store = InterruptedCopy(whole.run, events, first_request + 1);
+  auto key = nlohmann::json::parse(events[first_request].payload)["key"].get<std::string>();
 
   ScriptedClient client(Answer);
   RunOptions options = Options(store.get(), &client);
-  options.run_id = whole->run_id.substr(0, 12);  // a unique prefix is enough
+  options.run_id = whole.report.run_id.substr(0, 12);  // a unique prefix is enough
   auto resumed = ResumeRun(team_, std::move(options));
   ASSERT_TRUE(resumed) << resumed.error().ToString();
   ASSERT_EQ(resumed->status, RunStatus::kCompleted) << resumed->error;
   int same_key = 0;
   for (const ChatRequest& r : client.requests()) same_key += r.idempotency_key == key;
   EXPECT_EQ(same_key, 1);
-  auto all = store->LoadEvents(whole->run_id);
+  auto all = store->LoadEvents(whole.report.run_id);
   ASSERT_TRUE(all);
   bool marked = false;
   for (const Event& e : *all) {
@@ -230,29 +226,25 @@ TEST_F(ResumeTest, AnUnansweredRequestIsSentAgainUnderItsKey) {
 }
 
 TEST_F(ResumeTest, RefusesRunsThatAreNotInterrupted) {
+  Recorded done = RecordWhole(team_, Answer, "s.db");
+  ASSERT_FALSE(done.events.empty());
   auto store = OpenStore("s.db");
   ScriptedClient client(Answer);
-  auto done = RunTeam(team_, Options(store.get(), &client));
-  ASSERT_TRUE(done);
   RunOptions again = Options(store.get(), &client);
-  again.run_id = done->run_id;
+  again.run_id = done.report.run_id;
   auto completed = ResumeRun(team_, again);
   ASSERT_FALSE(completed);
   EXPECT_NE(completed.error().message().find("has completed"), std::string::npos)
       << completed.error().message();
 
   // A run whose process is alive (our parent, the test runner's shell or ctest) is running.
-  auto run = store->FindRun(done->run_id);
-  ASSERT_TRUE(run);
-  auto events = store->LoadEvents(done->run_id);
-  ASSERT_TRUE(events);
-  auto live = InterruptedCopy(*run, *events, 5);
-  RunRecord alive = *run;
+  auto live = InterruptedCopy(done.run, done.events, 5);
+  RunRecord alive = done.run;
   alive.status = RunStatus::kRunning;
   alive.pid = getppid();
   ASSERT_TRUE(live->UpdateRun(alive).ok());
   RunOptions o = Options(live.get(), &client);
-  o.run_id = done->run_id;
+  o.run_id = done.report.run_id;
   auto running = ResumeRun(team_, o);
   ASSERT_FALSE(running);
   EXPECT_NE(running.error().message().find("still running"), std::string::npos)
@@ -267,21 +259,17 @@ TEST_F(ResumeTest, RefusesRunsThatAreNotInterrupted) {
 }
 
 TEST_F(ResumeTest, RefusesAnEditedTeamFile) {
-  auto store = OpenStore("s.db");
+  Recorded done = RecordWhole(team_, Answer, "s.db");
+  ASSERT_FALSE(done.events.empty());
+  auto cut = InterruptedCopy(done.run, done.events, 10);
   ScriptedClient client(Answer);
-  auto done = RunTeam(team_, Options(store.get(), &client));
-  ASSERT_TRUE(done);
-  auto run = store->FindRun(done->run_id);
-  auto events = store->LoadEvents(done->run_id);
-  ASSERT_TRUE(run && events);
-  auto cut = InterruptedCopy(*run, *events, 10);
 
   std::string edited_text = kTeam;
   edited_text.replace(edited_text.find("Scan the market"), 15, "Scan the street");
   auto edited = ParseTeam(edited_text, dir_ + "/team.yaml");
   ASSERT_TRUE(edited);
   RunOptions o = Options(cut.get(), &client);
-  o.run_id = done->run_id;
+  o.run_id = done.report.run_id;
   auto resumed = ResumeRun(*edited, o);
   ASSERT_FALSE(resumed);
   EXPECT_NE(resumed.error().message().find("changed since run"), std::string::npos)
