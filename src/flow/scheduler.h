@@ -98,7 +98,7 @@ class Scheduler {
     std::string models_of;            // the agent `models` belongs to (routing, escalation)
     size_t model_index = 0;           // the one in use
     ChatRequest pending;              // built, not yet admitted by the endpoint's budget
-    int64_t prompt_tokens = 0;        // of `pending` (counted when a budget or failover needs it)
+    int64_t prompt_tokens = 0;        // of `pending` (counted when a token budget needs it)
     int64_t queued_at_us = -1;
   };
 

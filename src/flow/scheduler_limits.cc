@@ -48,11 +48,12 @@ void Scheduler::AskToSend(size_t index) {
   const EndpointConfig& endpoint = Client(unit)->config();
   EndpointGovernor& governor = Governor(model);
   const bool can_fail_over = unit.model_index + 1 < unit.models.size();
-  // Counting costs a tokenizer pass; only budgets and failover need it.
-  const bool count = governor.limits().tpm > 0 || can_fail_over;
-  unit.prompt_tokens = count ? PromptTokens(endpoint, unit.pending.messages) : 0;
+  // Counting costs a tokenizer pass on every request; only a token budget needs it (failover
+  // counts the prompt for the next model itself, with that model's tokenizer).
+  const bool token_budget = governor.limits().tpm > 0;
+  unit.prompt_tokens = token_budget ? PromptTokens(endpoint, unit.pending.messages) : 0;
   const int64_t tokens =
-      governor.limits().tpm > 0 ? BudgetTokens(endpoint, unit.pending, unit.prompt_tokens) : 0;
+      token_budget ? BudgetTokens(endpoint, unit.pending, unit.prompt_tokens) : 0;
   const int64_t now = config_.clock->MonotonicUs();
   Admission admission = governor.Request(index, tokens, can_fail_over, now);
   RecordCircuitChanges(model);
