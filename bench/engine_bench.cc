@@ -37,6 +37,7 @@ class InstantModel final : public chorus::ModelClient {
   }
   const chorus::EndpointConfig& config() const override { return config_; }
   int64_t pending() const override { return 0; }
+  bool answers_in_process() const override { return true; }
 
  private:
   chorus::EndpointConfig config_;

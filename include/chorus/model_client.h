@@ -108,6 +108,12 @@ class ModelClient {
   virtual const EndpointConfig& config() const = 0;
   // Requests accepted but not yet answered (queued + in flight).
   virtual int64_t pending() const = 0;
+  // True when Submit computes the answer inside this process, deterministically and with no
+  // effect outside it (the offline model). Such a request need not be committed to the store
+  // before it is sent: a resumed run that lacks its record computes the same answer again. So
+  // the scheduler may group many of them into one transaction. Anything that talks to the
+  // outside world must leave this false.
+  virtual bool answers_in_process() const { return false; }
 };
 
 // The shared HTTP engine: one I/O thread driving all transfers (libcurl multi interface).

@@ -30,6 +30,11 @@ class CompletionQueue {
     cv_.notify_one();
   }
 
+  bool HasReady() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return !items_.empty();
+  }
+
   // Waits until at least one completion is queued or `timeout_us` passes (nullopt: forever),
   // then moves everything queued into `out`.
   void WaitAll(std::optional<int64_t> timeout_us, std::vector<Completion>* out) {

@@ -32,6 +32,7 @@ class EventLog {
   // recorded and the caller must stop: effects of unrecorded facts must not happen.
   Status Flush();
   bool empty() const { return pending_.empty(); }
+  size_t size() const { return pending_.size(); }
   // Resuming: events the journal already holds are not recorded (or reported) again.
   void SkipRecorded(RunJournal* journal) { journal_ = journal; }
 

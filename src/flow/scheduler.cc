@@ -49,9 +49,17 @@ RunStatus Scheduler::Run() {
       if (to_send_.empty() && StageSettled()) break;
       if (!Commit()) break;
       if (StageSettled()) break;
+      // About to wait: what was decided so far is recorded first, even when nothing that
+      // goes out needed it (time passes now, and a watcher should see the run's progress).
+      if (!queue_->HasReady() && !FlushLog()) break;
       std::vector<Completion> done;
       queue_->WaitAll(NextTimerWaitUs(), &done);
-      for (Completion& c : done) Handle(std::move(c));
+      for (Completion& c : done) {
+        Handle(std::move(c));
+        // Bounded like the launches; a failed store stops the run in FlushLog, and the
+        // remaining answers are still handled so that nothing in flight is lost track of.
+        if (log_->size() >= kMaxDeferredEvents) FlushLog();
+      }
     }
     if (store_failed_) break;
     // The run's output is the last top-level item's output.
@@ -67,6 +75,8 @@ RunStatus Scheduler::Run() {
       output_ = it->second.text;
     }
   }
+  // What in-process answers left uncommitted, and the pseudonyms they issued.
+  if (!store_failed_) FlushLog();
   return stage_failed_ || store_failed_ ? RunStatus::kFailed : RunStatus::kCompleted;
 }
 
@@ -185,6 +195,10 @@ void Scheduler::LaunchReady() {
       if (WaitsForConversation(run.units[run.next])) break;
       ++run.in_flight;
       Launch(run.units[run.next++]);
+      // A wide map would otherwise hold every unit's request and events in memory before the
+      // first one goes out: commit and send in slices, so memory stays bounded and the
+      // first requests travel while the rest are being prepared.
+      if (to_send_.size() >= kSendSlice || log_->size() >= kMaxDeferredEvents) Commit();
       if (stage_failed_) return;
     }
   }
@@ -280,18 +294,32 @@ void Scheduler::Dispatch(size_t index) {
   to_send_.emplace_back(index, std::move(request));
 }
 
-bool Scheduler::Commit() {
+bool Scheduler::FlushLog() {
   // Pseudonyms first: a request that uses one is only sent once the vault can restore it.
   Status s = config_.boundary ? config_.boundary->Persist() : Status::Ok();
   if (s.ok()) s = log_->Flush();
-  if (!s.ok()) {
-    // Without a record, nothing may happen: drop what was about to be sent and stop.
-    store_failed_ = true;
-    stage_failed_ = true;
-    error_ = "the event store failed; the run stopped: " + s.ToString();
-    in_flight_ -= static_cast<int>(to_send_.size());
-    to_send_.clear();
-    timers_.clear();
+  if (s.ok()) return true;
+  // Without a record, nothing may happen: drop what was about to be sent and stop.
+  store_failed_ = true;
+  stage_failed_ = true;
+  error_ = "the event store failed; the run stopped: " + s.ToString();
+  in_flight_ -= static_cast<int>(to_send_.size());
+  to_send_.clear();
+  timers_.clear();
+  return false;
+}
+
+bool Scheduler::MustFlushBeforeSending() const {
+  // Bounded, so a long in-process run still reaches the store (and its watchers) steadily.
+  if (log_->size() >= kMaxDeferredEvents) return true;
+  for (const auto& [index, request] : to_send_) {
+    if (!Client(units_[index])->answers_in_process()) return true;
+  }
+  return false;
+}
+
+bool Scheduler::Commit() {
+  if (MustFlushBeforeSending() && !FlushLog()) {
     return in_flight_ > 0;  // wait for what is already out, but record nothing more
   }
   std::vector<std::pair<size_t, ChatRequest>> sending;

@@ -169,7 +169,15 @@ class Scheduler {
   void AddWitnessRun(const Step& step);
   void AddWitnessUnits(size_t run, int count);
   void DecideWitnessRun(size_t run);
-  bool Commit();  // flushes the log and sends what it allowed; false if the store failed
+  // Sends what was decided, after committing the log unless every request goes to a model
+  // that answers in process (then the commit is deferred and grouped). False if the store
+  // failed and nothing is left in flight.
+  bool Commit();
+  bool FlushLog();  // false (and the run stops) when the store failed
+  // Events that may wait for a commit, and requests prepared before they are sent in one go.
+  static constexpr size_t kMaxDeferredEvents = 4096;
+  static constexpr size_t kSendSlice = 512;
+  bool MustFlushBeforeSending() const;
 
   // One conversation per agent with a `context:` budget (scheduler_conversation.cc).
   struct PendingRollover {

@@ -319,6 +319,7 @@ class OfflineClient final : public ModelClient {
 
   const EndpointConfig& config() const override { return config_; }
   int64_t pending() const override { return pending_.load(std::memory_order_relaxed); }
+  bool answers_in_process() const override { return true; }
 
  private:
   const EndpointConfig config_;

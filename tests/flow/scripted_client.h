@@ -26,6 +26,9 @@ class ScriptedClient final : public ModelClient {
   }
   const EndpointConfig& config() const override { return config_; }
   int64_t pending() const override { return 0; }
+  bool answers_in_process() const override { return in_process_; }
+  // Declares the answers in-process and deterministic, as the offline model's are.
+  void set_answers_in_process(bool in_process) { in_process_ = in_process; }
   std::vector<ChatRequest> requests() {
     std::lock_guard<std::mutex> lock(mu_);
     return requests_;
@@ -34,6 +37,7 @@ class ScriptedClient final : public ModelClient {
  private:
   Answer answer_;
   EndpointConfig config_;
+  bool in_process_ = false;
   std::mutex mu_;
   std::vector<ChatRequest> requests_;
 };

@@ -1,0 +1,183 @@
+// When the scheduler commits its events. A request to a model outside the process is sent
+// only after its llm.request event is in the store; requests to a model that answers in
+// process (the offline model) are grouped, many steps to one transaction; a wide map is
+// committed and sent in slices rather than all at once.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "chorus/run.h"
+#include "flow/scripted_client.h"
+
+namespace chorus {
+namespace {
+
+// Forwards to a real SQLite store and remembers the size of every appended batch.
+class CountingStore final : public Store {
+ public:
+  explicit CountingStore(std::unique_ptr<Store> inner) : inner_(std::move(inner)) {}
+  Status CreateRun(const RunRecord& run) override { return inner_->CreateRun(run); }
+  Status Append(std::span<Event> events) override {
+    batches.push_back(events.size());
+    return inner_->Append(events);
+  }
+  Status UpdateRun(const RunRecord& run) override { return inner_->UpdateRun(run); }
+  Result<std::vector<Event>> LoadEvents(const std::string& run_id) override {
+    return inner_->LoadEvents(run_id);
+  }
+  Result<std::vector<RunRecord>> ListRuns(int limit) override { return inner_->ListRuns(limit); }
+  Result<RunRecord> FindRun(const std::string& id) override { return inner_->FindRun(id); }
+
+  std::vector<size_t> batches;
+
+ private:
+  std::unique_ptr<Store> inner_;
+};
+
+class GroupCommitTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = (std::filesystem::temp_directory_path() / "chorus-gc-XXXXXX").string();
+    dir_ = mkdtemp(pattern.data());
+    auto sqlite = OpenSqliteStore(dir_ + "/s.db");
+    ASSERT_TRUE(sqlite) << sqlite.error().ToString();
+    store_ = std::make_unique<CountingStore>(std::move(*sqlite));
+    team_.name = "t";
+    ModelSpec model;
+    model.endpoint.name = "m";
+    team_.models.push_back(model);
+    AgentSpec agent;
+    agent.name = "a";
+    agent.role = "role a";
+    agent.model = "m";
+    team_.agents.push_back(agent);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  void AddChain(int steps) {
+    for (int i = 0; i < steps; ++i) {
+      Step s;
+      s.id = "s" + std::to_string(i);
+      s.agents = {"a"};
+      s.brief.objective =
+          "step " + std::to_string(i) + (i ? " after ${s" + std::to_string(i - 1) + "}" : "");
+      team_.flow.push_back(s);
+    }
+  }
+
+  void AddMap(int items) {
+    Step map;
+    map.kind = StepKind::kMap;
+    map.id = "fan";
+    map.agents = {"a"};
+    map.concurrency = items;
+    for (int i = 0; i < items; ++i) map.over_items.push_back("q" + std::to_string(i));
+    map.brief.objective = "answer ${item}";
+    team_.flow.push_back(map);
+  }
+
+  RunReport Run(ScriptedClient* client) {
+    RunOptions o;
+    o.store = store_.get();
+    o.clients["m"] = client;
+    o.seed = 1;
+    auto report = RunTeam(team_, std::move(o));
+    EXPECT_TRUE(report) << report.error().ToString();
+    return report ? *report : RunReport{};
+  }
+
+  // Whether the store holds an llm.request event carrying `key`.
+  bool Recorded(const std::string& run_id, const std::string& key) {
+    auto events = store_->LoadEvents(run_id);
+    if (!events) return false;
+    for (const Event& e : *events) {
+      if (e.kind == "llm.request" && e.payload.find("\"" + key + "\"") != std::string::npos) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  size_t Count(const std::string& run_id, const std::string& kind) {
+    auto events = store_->LoadEvents(run_id);
+    size_t n = 0;
+    for (const Event& e : events ? *events : std::vector<Event>{}) n += e.kind == kind;
+    return n;
+  }
+
+  std::string dir_;
+  std::unique_ptr<CountingStore> store_;
+  Team team_;
+};
+
+// The key begins with the run id, so the client can look its own request up in the store.
+std::string RunIdOf(const std::string& key) { return key.substr(0, key.find('/')); }
+
+TEST_F(GroupCommitTest, AnOutsideRequestIsInTheStoreBeforeItIsSent) {
+  AddChain(12);
+  AddMap(40);
+  int sent = 0, unrecorded = 0;
+  ScriptedClient client([&](const ChatRequest& r) {
+    ++sent;
+    if (!Recorded(RunIdOf(r.idempotency_key), r.idempotency_key)) ++unrecorded;
+    return Text("ok");
+  });
+  RunReport report = Run(&client);
+  ASSERT_EQ(report.status, RunStatus::kCompleted) << report.error;
+  EXPECT_EQ(sent, 52);
+  EXPECT_EQ(unrecorded, 0);
+}
+
+TEST_F(GroupCommitTest, InProcessAnswersShareTransactions) {
+  AddChain(100);
+  ScriptedClient client([](const ChatRequest&) { return Text("ok"); });
+  client.set_answers_in_process(true);
+  RunReport report = Run(&client);
+  ASSERT_EQ(report.status, RunStatus::kCompleted) << report.error;
+  // One commit per step before; now the opening, the grouped steps and the run's end.
+  EXPECT_LE(store_->batches.size(), 3u);
+  EXPECT_EQ(Count(report.run_id, "step.completed"), 100u);
+  EXPECT_EQ(Count(report.run_id, "llm.response"), 100u);
+  EXPECT_EQ(report.output, "ok");
+}
+
+TEST_F(GroupCommitTest, TheSameChainCommitsEveryStepWhenTheModelIsOutside) {
+  AddChain(100);
+  ScriptedClient client([](const ChatRequest&) { return Text("ok"); });
+  RunReport report = Run(&client);
+  ASSERT_EQ(report.status, RunStatus::kCompleted) << report.error;
+  EXPECT_GE(store_->batches.size(), 100u);
+  EXPECT_EQ(Count(report.run_id, "step.completed"), 100u);
+}
+
+TEST_F(GroupCommitTest, AWideMapIsCommittedAndSentInSlices) {
+  AddMap(3000);
+  size_t recorded_at_first_send = 0;
+  int sent = 0;
+  ScriptedClient client([&](const ChatRequest& r) {
+    if (sent++ == 0) recorded_at_first_send = Count(RunIdOf(r.idempotency_key), "llm.request");
+    return Text("ok");
+  });
+  RunReport report = Run(&client);
+  ASSERT_EQ(report.status, RunStatus::kCompleted) << report.error;
+  EXPECT_EQ(sent, 3000);
+  // The first slice went out long before the last item was prepared.
+  EXPECT_GT(recorded_at_first_send, 0u);
+  EXPECT_LT(recorded_at_first_send, 1000u);
+  for (size_t batch : store_->batches) EXPECT_LE(batch, 4096u + 8u);
+  EXPECT_EQ(Count(report.run_id, "llm.request"), 3000u);
+}
+
+TEST_F(GroupCommitTest, ALongInProcessRunStillReachesTheStoreSteadily) {
+  AddMap(5000);
+  ScriptedClient client([](const ChatRequest&) { return Text("ok"); });
+  client.set_answers_in_process(true);
+  RunReport report = Run(&client);
+  ASSERT_EQ(report.status, RunStatus::kCompleted) << report.error;
+  EXPECT_GE(store_->batches.size(), 4u);  // 5,000 units make ~20,000 events
+  for (size_t batch : store_->batches) EXPECT_LE(batch, 4096u + 8u);
+  EXPECT_EQ(Count(report.run_id, "step.completed"), 5001u);
+}
+
+}  // namespace
+}  // namespace chorus
