@@ -49,7 +49,12 @@ struct RunOptions {
   bool redacted_output = false;
   // Called on the scheduler thread for each event once its batch is durably appended, with
   // the payload still parsed. It must be quick; it is how the CLI prints live progress.
+  // Leave it unset when nothing needs it: the parsed payloads are then not kept until their
+  // batch is committed.
   std::function<void(const Event&, const nlohmann::json& payload)> on_event;
+  // Called once with the run id when the run is recorded (started or resumed), before any
+  // step runs.
+  std::function<void(const std::string& run_id, bool resumed)> on_start;
   // Called once, before the run starts, with notices such as "model 'fast' runs on offline".
   std::function<void(const std::string&)> on_notice;
 };

@@ -132,14 +132,16 @@ int Drive(const RunArgs& args, const std::string& store_path, RunOptions options
   const char* term = std::getenv("TERM");
   bool live = isatty(fileno(stderr)) && !(term && std::string(term) == "dumb");
   ProgressPrinter progress(stderr, args.verbose, live);
-  options.on_event = [&](const Event& e, const nlohmann::json& payload) {
-    if ((e.kind == "run.started" || e.kind == "run.resumed") && args.quiet) {
-      // The run id is always announced, even when progress is not.
-      std::fprintf(stderr, "chorus: run %s %s\n", e.run_id.c_str(),
-                   e.kind == "run.started" ? "started" : "resumed");
-    }
-    if (!args.quiet) progress.OnEvent(e, payload);
-  };
+  if (args.quiet) {
+    // The run id is always announced, even when progress is not.
+    options.on_start = [](const std::string& run_id, bool resumed) {
+      std::fprintf(stderr, "chorus: run %s %s\n", run_id.c_str(), resumed ? "resumed" : "started");
+    };
+  } else {
+    options.on_event = [&](const Event& e, const nlohmann::json& payload) {
+      progress.OnEvent(e, payload);
+    };
+  }
   Result<RunReport> report = execute(std::move(options));
   if (!report) {
     std::fprintf(stderr, "chorus: %s\n", report.error().message().c_str());

@@ -12,8 +12,11 @@ void EventLog::Add(std::string kind, std::string step, std::string agent, nlohma
   // Model answers and inputs may carry invalid UTF-8; the store keeps valid JSON regardless.
   e.payload = payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   if (journal_ && journal_->ConsumeRecorded(e)) return;
+  // The report is the run's own bookkeeping, not an effect: it may see a fact before its
+  // commit (a failed commit fails the run, which the report then says).
+  folder_->Apply(e.kind, e.step, e.agent, e.ts_ms, payload);
   pending_.push_back(std::move(e));
-  payloads_.push_back(std::move(payload));
+  if (observer_) payloads_.push_back(std::move(payload));
 }
 
 Status EventLog::Flush() {
@@ -23,10 +26,8 @@ Status EventLog::Flush() {
     payloads_.clear();
     return s;
   }
-  for (size_t i = 0; i < pending_.size(); ++i) {
-    const Event& e = pending_[i];
-    folder_->Apply(e.kind, e.step, e.agent, e.ts_ms, payloads_[i]);
-    if (observer_) observer_(e, payloads_[i]);
+  if (observer_) {
+    for (size_t i = 0; i < pending_.size(); ++i) observer_(pending_[i], payloads_[i]);
   }
   pending_.clear();
   payloads_.clear();

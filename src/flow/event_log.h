@@ -1,6 +1,7 @@
 // EventLog: the scheduler's write-ahead buffer. Facts are added as they are decided and
 // appended to the Store in one transaction by Flush(), before any of their effects happen
-// (a request is only sent after its llm.request event is committed). Single-threaded.
+// (a request is only sent after its llm.request event is committed). The run's report is
+// folded as facts are added; the observer sees them once committed. Single-threaded.
 #pragma once
 
 #include <functional>

@@ -159,6 +159,11 @@ RunReport Execute(const Team& team, const RunOptions& options, const Clock* cloc
   ReportFolder folder(&report);  // picks up the steps already in the report
   EventLog log(record.run_id, options.store, clock, &folder, options.on_event);
   log.Add(opening, "", "", std::move(opening_payload));
+  // Announced once recorded, so whoever learns the id can already resume the run by it (a
+  // failed commit here fails the scheduler's first one too).
+  if (log.Flush().ok() && options.on_start) {
+    options.on_start(record.run_id, opening == "run.resumed");
+  }
   log.SkipRecorded(journal);
 
   SchedulerConfig config;
