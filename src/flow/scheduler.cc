@@ -98,15 +98,14 @@ void Scheduler::AddStepRun(const Step& step) {
   run.step = &step;
   size_t run_index = step_runs_.size();
   auto add_unit = [&](std::string path, int item_index, std::string item, std::string agent) {
-    Unit u;
+    run.units.push_back(units_.size());
+    Unit& u = units_.emplace_back();
     u.path = std::move(path);
     u.step = &step;
     u.step_run = run_index;
     u.item_index = item_index;
     u.item = std::move(item);
     u.agent = std::move(agent);
-    run.units.push_back(units_.size());
-    units_.push_back(std::move(u));
   };
   const std::string first_agent = step.agents.empty() ? std::string() : step.agents.front();
   if (step.kind != StepKind::kMap) {
@@ -151,9 +150,6 @@ void Scheduler::AddStepRun(const Step& step) {
              {"concurrency", run.cap},
              {"agents", step.agents}});
   if (failure.empty() && items.empty()) failure = "map '" + step.id + "' has no items to run over";
-  // Units are large and some members' moves may throw, so growing the vector would copy them
-  // all: make room for the whole map at once.
-  units_.reserve(units_.size() + items.size());
   for (size_t i = 0; i < items.size(); ++i) {
     add_unit(ItemPath(step.id, static_cast<int>(i)), static_cast<int>(i), items[i],
              step.agents[i % step.agents.size()]);

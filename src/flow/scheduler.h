@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <random>
@@ -229,7 +230,8 @@ class Scheduler {
   std::shared_ptr<CompletionQueue> queue_ = std::make_shared<CompletionQueue>();
   std::mt19937_64 rng_;
 
-  std::vector<Unit> units_;
+  // A deque: units are large, and growing never moves them (references stay valid too).
+  std::deque<Unit> units_;
   std::vector<StepRun> step_runs_;
   std::vector<Timer> timers_;  // min-heap on due_us
   std::vector<std::pair<size_t, ChatRequest>> to_send_;

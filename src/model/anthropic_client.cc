@@ -198,8 +198,9 @@ class AnthropicProtocol final : public ChatProtocol {
     AddCommonHeaders(out.headers, config_, request);
   }
 
-  std::unique_ptr<ChatDecoder> NewDecoder(const ChatRequest& request) const override {
-    return std::make_unique<AnthropicDecoder>(context_, PromptBytes(request), config_.stream);
+  using ChatProtocol::NewDecoder;
+  std::unique_ptr<ChatDecoder> NewDecoder(int64_t prompt_bytes) const override {
+    return std::make_unique<AnthropicDecoder>(context_, prompt_bytes, config_.stream);
   }
 
  private:

@@ -105,6 +105,10 @@ ModelError ChatDecoder::Transient(std::string what) const {
   return error;
 }
 
+std::unique_ptr<ChatDecoder> ChatProtocol::NewDecoder(const ChatRequest& request) const {
+  return NewDecoder(PromptBytes(request));
+}
+
 int64_t PromptBytes(const ChatRequest& request) {
   int64_t total = 0;
   for (const ChatMessage& m : request.messages) total += static_cast<int64_t>(m.content.size());

@@ -62,7 +62,7 @@ class ChatDecoder {
   const DecodeContext& context() const { return context_; }
 
  private:
-  DecodeContext context_;
+  const DecodeContext& context_;  // the protocol's, shared by all its decoders
   int64_t prompt_bytes_;
   bool streaming_requested_;
   bool sse_ = false;
@@ -81,7 +81,9 @@ class ChatProtocol {
   virtual ~ChatProtocol() = default;
   // Fills url, method, headers and body; the caller sets timeouts and callbacks.
   virtual void Encode(const ChatRequest& request, HttpRequest& out) const = 0;
-  virtual std::unique_ptr<ChatDecoder> NewDecoder(const ChatRequest& request) const = 0;
+  // The decoder refers to the protocol's context: the protocol must outlive it.
+  virtual std::unique_ptr<ChatDecoder> NewDecoder(int64_t prompt_bytes) const = 0;
+  std::unique_ptr<ChatDecoder> NewDecoder(const ChatRequest& request) const;
 };
 
 // Total bytes of the request's message contents.

@@ -43,28 +43,36 @@ class HttpModelClient::Core : public std::enable_shared_from_this<Core> {
   struct Call {
     std::shared_ptr<Core> core;
     Callback done;
-    std::unique_ptr<ChatDecoder> decoder;
     int64_t started_us = 0;
+    int64_t prompt_bytes = 0;
+    // Made when the response begins: a request that waits (most of them, in a wide fan-out)
+    // holds no decoder.
+    std::unique_ptr<ChatDecoder> decoder;
+
+    ChatDecoder& Decoder() {
+      if (!decoder) decoder = core->protocol_->NewDecoder(prompt_bytes);
+      return *decoder;
+    }
   };
 
   void Start(ChatRequest request, Callback done) {
-    auto* call = new Call{shared_from_this(), std::move(done), protocol_->NewDecoder(request),
-                          SystemClock().MonotonicUs()};
+    auto* call = new Call{shared_from_this(), std::move(done), SystemClock().MonotonicUs(),
+                          PromptBytes(request), nullptr};
     HttpRequest http;
     protocol_->Encode(request, http);
     http.timeout_ms = config_.timeout_ms;
     http.connect_timeout_ms = config_.connect_timeout_ms;
     http.on_headers = [call](int status, const HttpHeaders& headers) {
-      call->decoder->OnHeaders(status, headers);
+      call->Decoder().OnHeaders(status, headers);
     };
-    http.on_data = [call](std::string_view data) { return call->decoder->OnData(data); };
+    http.on_data = [call](std::string_view data) { return call->Decoder().OnData(data); };
     http.on_done = [call](Status status) { Core::Finish(call, status); };
     transport_->Submit(std::move(http));
   }
 
   static void Finish(Call* raw, const Status& transport_status) {
     std::unique_ptr<Call> call(raw);
-    ChatResult result = call->decoder->Finish(transport_status);
+    ChatResult result = call->Decoder().Finish(transport_status);
     if (result) result->latency_ms = (SystemClock().MonotonicUs() - call->started_us) / 1000;
     std::shared_ptr<Core> core = std::move(call->core);
     Callback done = std::move(call->done);

@@ -190,8 +190,9 @@ class OpenAIProtocol final : public ChatProtocol {
     AddCommonHeaders(out.headers, config_, request);
   }
 
-  std::unique_ptr<ChatDecoder> NewDecoder(const ChatRequest& request) const override {
-    return std::make_unique<OpenAIDecoder>(context_, PromptBytes(request), config_.stream);
+  using ChatProtocol::NewDecoder;
+  std::unique_ptr<ChatDecoder> NewDecoder(int64_t prompt_bytes) const override {
+    return std::make_unique<OpenAIDecoder>(context_, prompt_bytes, config_.stream);
   }
 
  private:
