@@ -258,7 +258,7 @@ void Scheduler::SendRequest(size_t index) {
   request.agent = unit.agent;
   // Only the offline model answers from the structured brief; HTTP clients send messages.
   if (Client(unit)->config().provider == Provider::kOffline) request.brief = unit.brief.ToJson();
-  unit.pending = std::move(request);
+  unit.pending = std::make_unique<ChatRequest>(std::move(request));
   AskToSend(index);
 }
 
@@ -267,7 +267,8 @@ void Scheduler::Dispatch(size_t index) {
   unit.state = UnitState::kInFlight;
   ++unit.requests;
   ++in_flight_;
-  ChatRequest request = std::move(unit.pending);
+  ChatRequest request = std::move(*unit.pending);
+  unit.pending.reset();
   // The router agent's requests have keys of their own: the task's attempts restart at 1.
   request.idempotency_key = config_.run_id + "/" + unit.path + (unit.routing ? "/route/" : "/") +
                             std::to_string(unit.requests);

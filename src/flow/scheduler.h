@@ -89,17 +89,17 @@ class Scheduler {
     // scores another unit's output and is not one of its step run's units; a witness step's
     // judge groups the votes and is one of them.
     JudgeRole judge = JudgeRole::kNone;
-    size_t judged_unit = 0;         // gate judges: the unit whose output is scored
-    size_t judge_check = 0;         // gate judges: the index of the check in the gate
-    std::optional<GateRound> gate;  // the output held back while its gate decides
+    size_t judged_unit = 0;           // gate judges: the unit whose output is scored
+    size_t judge_check = 0;           // gate judges: the index of the check in the gate
+    std::unique_ptr<GateRound> gate;  // the output held back while its gate decides
     int witness = -1;  // witness steps: the index of this unit's agent among the witnesses
     int gate_failures = 0;
     bool escalated = false;
-    std::vector<std::string> models;  // its agent's model, then the fallback chain
-    std::string models_of;            // the agent `models` belongs to (routing, escalation)
-    size_t model_index = 0;           // the one in use
-    ChatRequest pending;              // built, not yet admitted by the endpoint's budget
-    int64_t prompt_tokens = 0;        // of `pending` (counted when a token budget needs it)
+    std::vector<std::string> models;       // its agent's model, then the fallback chain
+    std::string models_of;                 // the agent `models` belongs to (routing, escalation)
+    size_t model_index = 0;                // the one in use
+    std::unique_ptr<ChatRequest> pending;  // built, not yet admitted by the endpoint's budget
+    int64_t prompt_tokens = 0;             // of `pending` (counted when a token budget needs it)
     int64_t queued_at_us = -1;
   };
 

@@ -61,7 +61,8 @@ bool Scheduler::DivertAccepted(size_t index, StepOutput& output) {
 void Scheduler::StartGate(size_t index, StepOutput output) {
   Unit& unit = units_[index];
   const GateSpec& gate = *unit.step->gate;
-  unit.gate = StartGateRound(gate, std::move(output), unit.requests, unit.agent);
+  unit.gate = std::make_unique<GateRound>(
+      StartGateRound(gate, std::move(output), unit.requests, unit.agent));
   std::vector<size_t> judges;
   for (size_t i = 0; i < gate.checks.size(); ++i) {
     GateCheckResult& result = unit.gate->results[i];

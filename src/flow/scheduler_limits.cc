@@ -51,9 +51,9 @@ void Scheduler::AskToSend(size_t index) {
   // Counting costs a tokenizer pass on every request; only a token budget needs it (failover
   // counts the prompt for the next model itself, with that model's tokenizer).
   const bool token_budget = governor.limits().tpm > 0;
-  unit.prompt_tokens = token_budget ? PromptTokens(endpoint, unit.pending.messages) : 0;
+  unit.prompt_tokens = token_budget ? PromptTokens(endpoint, unit.pending->messages) : 0;
   const int64_t tokens =
-      token_budget ? BudgetTokens(endpoint, unit.pending, unit.prompt_tokens) : 0;
+      token_budget ? BudgetTokens(endpoint, *unit.pending, unit.prompt_tokens) : 0;
   const int64_t now = config_.clock->MonotonicUs();
   Admission admission = governor.Request(index, tokens, can_fail_over, now);
   RecordCircuitChanges(model);
