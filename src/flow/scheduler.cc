@@ -65,10 +65,10 @@ RunStatus Scheduler::Run() {
     // The run's output is the last top-level item's output.
     if (flow[i].kind == StepKind::kParallel) {
       std::vector<std::string> labels;
-      std::vector<StepOutput> parts;
+      std::vector<const StepOutput*> parts;
       for (const Step& child : flow[i].children) {
         labels.push_back(child.id);
-        if (auto it = outputs_.find(child.id); it != outputs_.end()) parts.push_back(it->second);
+        if (auto it = outputs_.find(child.id); it != outputs_.end()) parts.push_back(&it->second);
       }
       output_ = CombineMapOutputs(labels, parts).text;
     } else if (auto it = outputs_.find(flow[i].id); it != outputs_.end()) {
@@ -495,10 +495,10 @@ void Scheduler::FinishStepRunIfDone(StepRun& run) {
     return;
   }
   std::vector<std::string> labels;
-  std::vector<StepOutput> items;
+  std::vector<const StepOutput*> items;
   for (size_t u : run.units) {
     labels.push_back(units_[u].item_label.empty() ? units_[u].item : units_[u].item_label);
-    items.push_back(units_[u].output);
+    items.push_back(&units_[u].output);
   }
   StepOutput combined = CombineMapOutputs(labels, items);
   nlohmann::json payload = {

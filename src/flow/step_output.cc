@@ -37,19 +37,28 @@ std::string YamlNodeText(const YAML::Node& node) {
 }  // namespace
 
 StepOutput CombineMapOutputs(const std::vector<std::string>& labels,
-                             const std::vector<StepOutput>& items) {
+                             const std::vector<const StepOutput*>& items) {
   StepOutput out;
   out.json = nlohmann::json::array();
+  size_t bytes = 0;
+  for (const StepOutput* item : items) bytes += item->text.size() + 128;
+  out.text.reserve(bytes);
   for (size_t i = 0; i < items.size(); ++i) {
+    const StepOutput& item = *items[i];
     std::string label = i < labels.size() ? labels[i] : std::string();
     if (label.size() > 80) label = label.substr(0, 77) + "...";
     for (char& c : label) {
       if (c == '\n' || c == '\r') c = ' ';
     }
     if (i > 0) out.text += "\n\n";
-    out.text += "### Item " + std::to_string(i + 1) + ": " + label + "\n\n" + items[i].text;
-    out.json.push_back(items[i].json.is_null() ? nlohmann::json(items[i].text) : items[i].json);
-    out.sensitivity = std::max(out.sensitivity, items[i].sensitivity);
+    out.text += "### Item ";
+    out.text += std::to_string(i + 1);
+    out.text += ": ";
+    out.text += label;
+    out.text += "\n\n";
+    out.text += item.text;
+    out.json.push_back(item.json.is_null() ? nlohmann::json(item.text) : item.json);
+    out.sensitivity = std::max(out.sensitivity, item.sensitivity);
   }
   return out;
 }

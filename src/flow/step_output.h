@@ -21,7 +21,7 @@ struct StepOutput {
 
 // A map's output: items in item order. `labels` name the items in the combined text.
 StepOutput CombineMapOutputs(const std::vector<std::string>& labels,
-                             const std::vector<StepOutput>& items);
+                             const std::vector<const StepOutput*>& items);
 
 // ${step.field}: an object member (markdown sections match case-insensitively), an array
 // index, or "json" for the whole JSON value. Strings expand raw, anything else as JSON.
