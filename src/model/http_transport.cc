@@ -15,6 +15,9 @@
 #include <thread>
 #include <utility>
 
+#include "model/http1_client.h"
+#include "model/http_url.h"
+
 namespace chorus {
 namespace {
 
@@ -49,29 +52,6 @@ int64_t NowUs() {
 }
 
 }  // namespace
-
-std::string RedactUrl(std::string_view url) {
-  std::string out;
-  size_t scheme_end = url.find("://");
-  size_t authority = scheme_end == std::string_view::npos ? 0 : scheme_end + 3;
-  size_t path = url.find_first_of("/?#", authority);
-  std::string_view host_part = url.substr(
-      authority, path == std::string_view::npos ? std::string_view::npos : path - authority);
-  size_t at = host_part.rfind('@');
-  out.append(url.substr(0, authority));
-  if (at != std::string_view::npos) {
-    out.append("***@");
-    out.append(host_part.substr(at + 1));
-  } else {
-    out.append(host_part);
-  }
-  if (path == std::string_view::npos) return out;
-  std::string_view rest = url.substr(path);
-  size_t query = rest.find_first_of("?#");
-  out.append(rest.substr(0, query));
-  if (query != std::string_view::npos && rest[query] == '?') out.append("?***");
-  return out;
-}
 
 class HttpTransport::Impl {
  public:
@@ -132,8 +112,8 @@ class HttpTransport::Impl {
   Status StatusFromCurl(const Transfer& t, CURLcode rc) const;
   void CancelEverything();
   Shard* ShardWithRoom();
-  // Milliseconds until the earliest shard deadline (rounded up), -1 when none.
-  int EpollTimeoutMs() const;
+  // Milliseconds until the earliest curl or HTTP/1.1 deadline (rounded up), -1 when none.
+  int EpollTimeoutMs();
   void RunExpiredTimers();
 
   Options options_;
@@ -148,7 +128,10 @@ class HttpTransport::Impl {
 
   // I/O thread only.
   std::vector<std::unique_ptr<Shard>> shards_;
-  std::vector<uint32_t> registered_;  // by descriptor: 1 + index of the shard owning it, or 0
+  // By descriptor: 1 + index of the shard owning it, kHttp1Owner, or 0.
+  std::vector<uint32_t> registered_;
+  static constexpr uint32_t kHttp1Owner = UINT32_MAX;
+  std::unique_ptr<Http1Client> http1_;  // plain http:// requests
   std::vector<std::unique_ptr<Transfer>> live_;
   std::vector<std::unique_ptr<Transfer>> idle_;
 };
@@ -167,9 +150,13 @@ HttpTransport::Impl::Impl(const Options& options) : options_(options) {
   ev.events = EPOLLIN;
   ev.data.fd = wake_fd_;
   epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
+  http1_ =
+      std::make_unique<Http1Client>(epoll_fd_, &registered_, kHttp1Owner,
+                                    static_cast<size_t>(options.max_cached_connections), &active);
 }
 
 HttpTransport::Impl::~Impl() {
+  http1_.reset();  // while the epoll descriptor is still open
   for (auto& shard : shards_) curl_multi_cleanup(shard->multi);  // closes cached connections
   for (auto& t : idle_) curl_easy_cleanup(t->easy);
   for (int fd : {epoll_fd_, wake_fd_}) {
@@ -195,8 +182,8 @@ HttpTransport::Impl::Shard* HttpTransport::Impl::ShardWithRoom() {
   return shards_.back().get();
 }
 
-int HttpTransport::Impl::EpollTimeoutMs() const {
-  int64_t earliest = -1;
+int HttpTransport::Impl::EpollTimeoutMs() {
+  int64_t earliest = http1_->NextDeadlineUs();
   for (const auto& shard : shards_) {
     if (shard->deadline_us >= 0 && (earliest < 0 || shard->deadline_us < earliest)) {
       earliest = shard->deadline_us;
@@ -211,6 +198,7 @@ int HttpTransport::Impl::EpollTimeoutMs() const {
 
 void HttpTransport::Impl::RunExpiredTimers() {
   int64_t now = NowUs();
+  http1_->RunExpiredTimers(now);
   for (auto& shard : shards_) {
     if (shard->deadline_us < 0 || shard->deadline_us > now) continue;
     shard->deadline_us = -1;  // curl re-arms through OnTimer if it still needs one
@@ -283,6 +271,10 @@ void HttpTransport::Impl::Run() {
       }
       uint32_t owner = static_cast<size_t>(fd) < registered_.size() ? registered_[fd] : 0;
       if (owner == 0) continue;  // removed earlier in this batch
+      if (owner == kHttp1Owner) {
+        http1_->OnEvent(fd, events[i].events);
+        continue;
+      }
       int flags = 0;
       if (events[i].events & EPOLLIN) flags |= CURL_CSELECT_IN;
       if (events[i].events & EPOLLOUT) flags |= CURL_CSELECT_OUT;
@@ -317,6 +309,10 @@ bool HttpTransport::Impl::DrainQueue() {
 }
 
 void HttpTransport::Impl::Start(HttpRequest request) {
+  if (UsesPlainHttpClient(request.url)) {
+    http1_->Start(std::move(request));
+    return;
+  }
   std::unique_ptr<Transfer> t;
   if (!idle_.empty()) {
     t = std::move(idle_.back());
@@ -471,7 +467,7 @@ void HttpTransport::Impl::CancelEverything() {
     std::vector<HttpRequest> batch;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (queue_.empty() && live_.empty()) {
+      if (queue_.empty() && live_.empty() && http1_->in_flight() == 0) {
         exited_ = true;
         break;
       }
@@ -484,6 +480,7 @@ void HttpTransport::Impl::CancelEverything() {
                                     ": cancelled, the HTTP transport is shutting down"));
       }
     }
+    http1_->CancelAll();
     while (!live_.empty()) {
       Transfer* t = live_.back().get();
       Complete(t, Status::Cancelled(t->request.method + " " + RedactUrl(t->request.url) +
@@ -505,6 +502,8 @@ int HttpTransport::Impl::OnSocket(CURL*, curl_socket_t fd, int what, void* shard
   auto index = static_cast<size_t>(fd);
   if (index >= self->registered_.size()) self->registered_.resize(index + 1024, 0);
   if (what == CURL_POLL_REMOVE) {
+    // A number curl closed without telling us may since belong to the HTTP/1.1 client.
+    if (self->registered_[index] == kHttp1Owner) return 0;
     if (self->registered_[index] != 0) epoll_ctl(self->epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
     self->registered_[index] = 0;
     return 0;
