@@ -170,7 +170,9 @@ Http1ResponseParser::Progress Http1ResponseParser::Feed(std::string_view data, R
         std::string_view line;
         size_t limit = was == State::kChunkSize ? kMaxChunkLineBytes : 2;
         bool whole = TakeLine(data, &pos, limit, &line);
-        if (state_ == State::kError || (whole && was == State::kChunkDataEnd && !line.empty())) {
+        bool bad_end = was == State::kChunkDataEnd &&
+                       (whole ? !line.empty() : !partial_.empty() && partial_ != "\r");
+        if (state_ == State::kError || bad_end) {
           return Fail(was == State::kChunkDataEnd
                           ? "expected CRLF after a chunk of the chunked body"
                           : "a chunk-size line of the chunked body exceeds 4 KiB");
