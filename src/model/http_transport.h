@@ -6,7 +6,10 @@
 //  - https://, hosts that the proxy environment (http_proxy, HTTP_PROXY, all_proxy, ALL_PROXY,
 //    minus no_proxy/NO_PROXY; never for loopback) sends through a proxy, URLs with
 //    user:password@ and other schemes go to libcurl's multi interface.
-// Both paths give the same callbacks, statuses and error messages described below.
+// Both paths give the same callbacks, statuses and error messages described below. The plain
+// path resolves a host name with getaddrinfo on the I/O thread the first time it is used (then
+// caches it for the transport's life): the first request to a slow-to-resolve name stalls the
+// other transfers while it resolves; numeric addresses never do.
 //
 // Thread-safety: Submit() may be called from any thread, including from inside a callback. The
 // callbacks of a request run on the I/O thread, in order on_headers -> on_data* -> on_done, and
