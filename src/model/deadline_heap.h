@@ -42,6 +42,8 @@ class DeadlineHeap {
     return entries_.empty() ? nullptr : &entries_.front();
   }
 
+  size_t size() const { return entries_.size(); }
+
   void Pop() {
     std::pop_heap(entries_.begin(), entries_.end(), std::greater<>());
     entries_.pop_back();

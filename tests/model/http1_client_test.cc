@@ -416,6 +416,23 @@ TEST(Http1Client, ProxyEnvironmentSendsNonLoopbackHostsToLibcurl) {
   EXPECT_EQ(proxy.requests_seen(), 1);
 }
 
+TEST(Http1Client, HostNameIsResolvedAndItsConnectionReused) {
+  // Where "localhost" resolves to ::1 first, this also covers falling back to 127.0.0.1: the
+  // server listens on IPv4 only.
+  LoopbackServer server(
+      [](const ReceivedRequest&) { return SimpleReply(200, "text/plain", "ok"); });
+  HttpTransport transport;
+  std::string url = "http://localhost:" + std::to_string(server.port()) + "/";
+  for (int i = 0; i < 3; ++i) {
+    Outcome o = Fetch(transport, Get(url));
+    ASSERT_TRUE(o.done.ok()) << o.done.ToString();
+    EXPECT_EQ(o.body, "ok");
+  }
+  EXPECT_EQ(server.received().at(0).headers.at("host"),
+            "localhost:" + std::to_string(server.port()));
+  EXPECT_EQ(server.connections_accepted(), 1);
+}
+
 TEST(Http1Client, MalformedHttpUrlIsInvalidArgument) {
   HttpTransport transport;
   for (std::string url : {"http://", "http://127.0.0.1:99999/", "http://[::1/", "http://a b/"}) {
