@@ -472,14 +472,14 @@ void Http1Client::OnEvent(int fd, uint32_t events) {
       OnIdleEvent(c);
       return;
     case Phase::kConnecting: {
-      int error = 0;
-      socklen_t len = sizeof error;
-      getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len);
-      if (error == 0 && (events & EPOLLHUP)) error = ECONNRESET;
-      if (error != 0) {
-        OnConnectFailed(c, error);
+      if (events & (EPOLLERR | EPOLLHUP)) {
+        int error = 0;
+        socklen_t len = sizeof error;
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len);
+        OnConnectFailed(c, error != 0 ? error : ECONNRESET);
         return;
       }
+      // Writable without an error: the connection is established.
       if ((events & EPOLLOUT) == 0) return;
       c->phase = Phase::kSending;
       SetDeadline(c, c->request_deadline_us);

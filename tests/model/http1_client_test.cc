@@ -320,6 +320,40 @@ TEST(Http1Client, SequentialRequestsShareOneConnection) {
   EXPECT_EQ(server.connections_accepted(), 1);
 }
 
+// Submits `n` requests at once and waits for all of them.
+void FetchConcurrently(HttpTransport& transport, const std::string& url, int n) {
+  std::mutex mu;
+  std::condition_variable cv;
+  int done = 0;
+  int ok = 0;
+  for (int i = 0; i < n; ++i) {
+    HttpRequest request = Get(url);
+    request.on_done = [&](Status s) {
+      std::lock_guard<std::mutex> lock(mu);
+      ok += s.ok();
+      ++done;
+      cv.notify_one();
+    };
+    transport.Submit(std::move(request));
+  }
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait(lock, [&] { return done == n; });
+  EXPECT_EQ(ok, n);
+}
+
+TEST(Http1Client, IdleConnectionsAreCappedByMaxCachedConnections) {
+  LoopbackServer server([](const ReceivedRequest&) {
+    return SimpleReply(200, "text/plain", "ok", /*delay_ms=*/100);  // five overlap
+  });
+  HttpTransport::Options options;
+  options.max_cached_connections = 2;
+  HttpTransport transport(options);
+  FetchConcurrently(transport, server.base_url() + "/", 5);
+  EXPECT_EQ(server.connections_accepted(), 5);
+  FetchConcurrently(transport, server.base_url() + "/", 5);
+  EXPECT_EQ(server.connections_accepted(), 8) << "two kept, three closed and opened again";
+}
+
 TEST(Http1Client, StaleKeptAliveConnectionIsRetriedOnceOnAFreshOne) {
   // The second request finds the kept-alive connection closed by the server without a word,
   // as when its idle timeout strikes just as the request arrives.
