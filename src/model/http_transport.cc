@@ -1,9 +1,7 @@
 #include "model/http_transport.h"
 
-#include <curl/curl.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,32 +13,12 @@
 #include <thread>
 #include <utility>
 
+#include "model/curl_client.h"
+#include "model/http1_client.h"
+#include "model/http_url.h"
+
 namespace chorus {
 namespace {
-
-// curl_global_init is not thread-safe and must run once per process. The descriptor limit is
-// left alone: a fan-out wider than `ulimit -n` is the operator's call (the benchmarks raise it).
-const Status& GlobalInitOnce() {
-  static const Status status = [] {
-    CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-    if (rc != CURLE_OK) {
-      return Status::Internal(std::string("curl_global_init failed: ") + curl_easy_strerror(rc));
-    }
-    return Status::Ok();
-  }();
-  return status;
-}
-
-char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() &&
-         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
 
 int64_t NowUs() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -48,66 +26,15 @@ int64_t NowUs() {
       .count();
 }
 
+// Owner values in the descriptor table: curl's shards take 1..CurlClient::kMaxOwner.
+constexpr uint32_t kHttp1Owner = UINT32_MAX;
+
 }  // namespace
 
-std::string RedactUrl(std::string_view url) {
-  std::string out;
-  size_t scheme_end = url.find("://");
-  size_t authority = scheme_end == std::string_view::npos ? 0 : scheme_end + 3;
-  size_t path = url.find_first_of("/?#", authority);
-  std::string_view host_part = url.substr(
-      authority, path == std::string_view::npos ? std::string_view::npos : path - authority);
-  size_t at = host_part.rfind('@');
-  out.append(url.substr(0, authority));
-  if (at != std::string_view::npos) {
-    out.append("***@");
-    out.append(host_part.substr(at + 1));
-  } else {
-    out.append(host_part);
-  }
-  if (path == std::string_view::npos) return out;
-  std::string_view rest = url.substr(path);
-  size_t query = rest.find_first_of("?#");
-  out.append(rest.substr(0, query));
-  if (query != std::string_view::npos && rest[query] == '?') out.append("?***");
-  return out;
-}
-
+// The I/O thread's loop and the request queue. The two clients do the HTTP; this only hands
+// them requests, epoll events and timer expiries.
 class HttpTransport::Impl {
  public:
-  struct Shard;
-
-  // One request's state, pooled together with its easy handle so that steady-state traffic
-  // allocates neither.
-  struct Transfer {
-    CURL* easy = nullptr;
-    Shard* shard = nullptr;
-    HttpRequest request;
-    curl_slist* header_list = nullptr;
-    HttpHeaders headers;
-    std::string* last_header_value = nullptr;  // for obsolete folded continuation lines
-    bool headers_delivered = false;
-    bool aborted_by_receiver = false;
-    size_t live_index = 0;  // position in Impl::live_
-    char error[CURL_ERROR_SIZE] = {};
-  };
-
-  // libcurl 7.88 walks a multi handle's whole connection cache when a transfer starts
-  // (ConnectionExists) and again when it is removed (close_connect_only), so one multi handle
-  // with n transfers costs O(n) per request. Transfers are therefore spread over multi handles
-  // ("shards") of bounded size, all driven by the same thread and epoll set: per-request work
-  // stays O(kShardCapacity) however many transfers are in flight. New transfers fill the
-  // lowest shard with room, so light traffic stays on shard 0 and keeps reusing its connections.
-  static constexpr int kShardCapacity = 512;
-
-  struct Shard {
-    CURLM* multi = nullptr;
-    Impl* owner = nullptr;
-    uint32_t index = 0;
-    int active = 0;
-    int64_t deadline_us = -1;  // when curl wants CURL_SOCKET_TIMEOUT; -1: no timer
-  };
-
   explicit Impl(const Options& options);
   ~Impl();
 
@@ -118,23 +45,12 @@ class HttpTransport::Impl {
   std::atomic<int64_t> active{0};
 
  private:
-  static int OnSocket(CURL* easy, curl_socket_t fd, int what, void* shard, void* socketp) noexcept;
-  static int OnTimer(CURLM* multi, long timeout_ms, void* shard) noexcept;
-  static size_t OnHeaderLine(char* data, size_t size, size_t count, void* t) noexcept;
-  static size_t OnBody(char* data, size_t size, size_t count, void* t) noexcept;
-  static void DeliverHeaders(Transfer* t);
-
   // Starts the queued requests; returns false once a stop was requested.
   bool DrainQueue();
   void Start(HttpRequest request);
-  void HarvestFinished();
-  void Complete(Transfer* t, Status status);
-  Status StatusFromCurl(const Transfer& t, CURLcode rc) const;
   void CancelEverything();
-  Shard* ShardWithRoom();
-  // Milliseconds until the earliest shard deadline (rounded up), -1 when none.
-  int EpollTimeoutMs() const;
-  void RunExpiredTimers();
+  // Milliseconds until the earliest deadline of either client (rounded up), -1 when none.
+  int EpollTimeoutMs();
 
   Options options_;
   Status init_error_;
@@ -147,14 +63,13 @@ class HttpTransport::Impl {
   bool exited_ = false;             // guarded by mu_: the I/O thread no longer takes requests
 
   // I/O thread only.
-  std::vector<std::unique_ptr<Shard>> shards_;
-  std::vector<uint32_t> registered_;  // by descriptor: 1 + index of the shard owning it, or 0
-  std::vector<std::unique_ptr<Transfer>> live_;
-  std::vector<std::unique_ptr<Transfer>> idle_;
+  std::vector<uint32_t> registered_;    // by descriptor: its client's owner value, or 0
+  std::unique_ptr<Http1Client> http1_;  // plain http://
+  std::unique_ptr<CurlClient> curl_;    // everything else
 };
 
 HttpTransport::Impl::Impl(const Options& options) : options_(options) {
-  init_error_ = GlobalInitOnce();
+  init_error_ = CurlClient::GlobalInit();
   if (!init_error_.ok()) return;
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -167,56 +82,31 @@ HttpTransport::Impl::Impl(const Options& options) : options_(options) {
   ev.events = EPOLLIN;
   ev.data.fd = wake_fd_;
   epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
+  http1_ =
+      std::make_unique<Http1Client>(epoll_fd_, &registered_, kHttp1Owner,
+                                    static_cast<size_t>(options.max_cached_connections), &active);
+  curl_ = std::make_unique<CurlClient>(epoll_fd_, &registered_, options.max_cached_connections,
+                                       options.max_idle_handles, &active);
 }
 
 HttpTransport::Impl::~Impl() {
-  for (auto& shard : shards_) curl_multi_cleanup(shard->multi);  // closes cached connections
-  for (auto& t : idle_) curl_easy_cleanup(t->easy);
+  // While the epoll descriptor is still open.
+  http1_.reset();
+  curl_.reset();
   for (int fd : {epoll_fd_, wake_fd_}) {
     if (fd >= 0) close(fd);
   }
 }
 
-HttpTransport::Impl::Shard* HttpTransport::Impl::ShardWithRoom() {
-  for (auto& shard : shards_) {
-    if (shard->active < kShardCapacity) return shard.get();
-  }
-  auto shard = std::make_unique<Shard>();
-  shard->multi = curl_multi_init();
-  if (shard->multi == nullptr) return nullptr;
-  shard->owner = this;
-  shard->index = static_cast<uint32_t>(shards_.size());
-  curl_multi_setopt(shard->multi, CURLMOPT_SOCKETFUNCTION, &Impl::OnSocket);
-  curl_multi_setopt(shard->multi, CURLMOPT_SOCKETDATA, shard.get());
-  curl_multi_setopt(shard->multi, CURLMOPT_TIMERFUNCTION, &Impl::OnTimer);
-  curl_multi_setopt(shard->multi, CURLMOPT_TIMERDATA, shard.get());
-  curl_multi_setopt(shard->multi, CURLMOPT_MAXCONNECTS, options_.max_cached_connections);
-  shards_.push_back(std::move(shard));
-  return shards_.back().get();
-}
-
-int HttpTransport::Impl::EpollTimeoutMs() const {
-  int64_t earliest = -1;
-  for (const auto& shard : shards_) {
-    if (shard->deadline_us >= 0 && (earliest < 0 || shard->deadline_us < earliest)) {
-      earliest = shard->deadline_us;
-    }
-  }
+int HttpTransport::Impl::EpollTimeoutMs() {
+  int64_t earliest = http1_->NextDeadlineUs();
+  int64_t curl = curl_->NextDeadlineUs();
+  if (earliest < 0 || (curl >= 0 && curl < earliest)) earliest = curl;
   if (earliest < 0) return -1;
   int64_t wait_us = earliest - NowUs();
   if (wait_us <= 0) return 0;
   // Rounded up: waking before the deadline would only spin.
   return static_cast<int>(std::min<int64_t>((wait_us + 999) / 1000, 60'000));
-}
-
-void HttpTransport::Impl::RunExpiredTimers() {
-  int64_t now = NowUs();
-  for (auto& shard : shards_) {
-    if (shard->deadline_us < 0 || shard->deadline_us > now) continue;
-    shard->deadline_us = -1;  // curl re-arms through OnTimer if it still needs one
-    int still_running = 0;
-    curl_multi_socket_action(shard->multi, CURL_SOCKET_TIMEOUT, 0, &still_running);
-  }
 }
 
 void HttpTransport::Impl::Submit(HttpRequest request) {
@@ -283,15 +173,16 @@ void HttpTransport::Impl::Run() {
       }
       uint32_t owner = static_cast<size_t>(fd) < registered_.size() ? registered_[fd] : 0;
       if (owner == 0) continue;  // removed earlier in this batch
-      int flags = 0;
-      if (events[i].events & EPOLLIN) flags |= CURL_CSELECT_IN;
-      if (events[i].events & EPOLLOUT) flags |= CURL_CSELECT_OUT;
-      if (events[i].events & (EPOLLERR | EPOLLHUP)) flags |= CURL_CSELECT_ERR;
-      int still_running = 0;
-      curl_multi_socket_action(shards_[owner - 1]->multi, fd, flags, &still_running);
+      if (owner == kHttp1Owner) {
+        http1_->OnEvent(fd, events[i].events);
+      } else {
+        curl_->OnEvent(fd, events[i].events, owner);
+      }
     }
-    RunExpiredTimers();
-    HarvestFinished();
+    int64_t now = NowUs();
+    http1_->RunExpiredTimers(now);
+    curl_->RunExpiredTimers(now);
+    curl_->HarvestFinished();
   }
   CancelEverything();
 }
@@ -317,150 +208,10 @@ bool HttpTransport::Impl::DrainQueue() {
 }
 
 void HttpTransport::Impl::Start(HttpRequest request) {
-  std::unique_ptr<Transfer> t;
-  if (!idle_.empty()) {
-    t = std::move(idle_.back());
-    idle_.pop_back();
+  if (UsesPlainHttpClient(request.url)) {
+    http1_->Start(std::move(request));
   } else {
-    t = std::make_unique<Transfer>();
-    t->easy = curl_easy_init();
-    if (t->easy == nullptr) {
-      active.fetch_sub(1, std::memory_order_relaxed);
-      if (request.on_done) {
-        request.on_done(Status::ResourceExhausted(request.method + " " + RedactUrl(request.url) +
-                                                  ": curl_easy_init failed (out of memory)"));
-      }
-      return;
-    }
-  }
-  t->request = std::move(request);
-  HttpRequest& r = t->request;
-  CURL* easy = t->easy;
-
-  for (const std::string& line : r.headers) {
-    t->header_list = curl_slist_append(t->header_list, line.c_str());
-  }
-  t->header_list = curl_slist_append(t->header_list, "Expect:");
-
-  curl_easy_setopt(easy, CURLOPT_URL, r.url.c_str());
-  curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-  if (r.method == "GET" && r.body.empty()) {
-    curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
-  } else if (r.method == "HEAD") {
-    curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
-  } else {
-    // POSTFIELDS points into the request: the body is sent without being copied.
-    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, r.body.data());
-    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
-    if (r.method != "POST") curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, r.method.c_str());
-  }
-  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, t->header_list);
-  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
-  // Chat responses arrive in small pieces; a 4 KiB receive buffer (curl's default is 16) keeps
-  // 100,000 concurrent transfers within a few hundred MB.
-  curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, 4096L);
-  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(r.timeout_ms));
-  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(r.connect_timeout_ms));
-  curl_easy_setopt(easy, CURLOPT_PRIVATE, t.get());
-  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, t->error);
-  curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &Impl::OnHeaderLine);
-  curl_easy_setopt(easy, CURLOPT_HEADERDATA, t.get());
-  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Impl::OnBody);
-  curl_easy_setopt(easy, CURLOPT_WRITEDATA, t.get());
-
-  Transfer* raw = t.get();
-  raw->live_index = live_.size();
-  live_.push_back(std::move(t));
-  Shard* shard = ShardWithRoom();
-  if (shard == nullptr) {
-    Complete(raw, Status::ResourceExhausted(r.method + " " + RedactUrl(r.url) +
-                                            ": curl_multi_init failed (out of memory)"));
-    return;
-  }
-  CURLMcode rc = curl_multi_add_handle(shard->multi, easy);
-  if (rc != CURLM_OK) {
-    Complete(raw, Status::Internal(r.method + " " + RedactUrl(r.url) +
-                                   ": curl_multi_add_handle failed: " + curl_multi_strerror(rc)));
-    return;
-  }
-  raw->shard = shard;
-  ++shard->active;
-}
-
-void HttpTransport::Impl::HarvestFinished() {
-  // Indexing, not iterators: a callback may start transfers that create a shard.
-  for (size_t i = 0; i < shards_.size(); ++i) {
-    CURLMsg* msg;
-    int left = 0;
-    while ((msg = curl_multi_info_read(shards_[i]->multi, &left)) != nullptr) {
-      if (msg->msg != CURLMSG_DONE) continue;
-      CURL* easy = msg->easy_handle;
-      CURLcode rc = msg->data.result;  // msg dies with remove_handle
-      Transfer* t = nullptr;
-      curl_easy_getinfo(easy, CURLINFO_PRIVATE, &t);
-      Complete(t, StatusFromCurl(*t, rc));
-    }
-  }
-}
-
-void HttpTransport::Impl::Complete(Transfer* t, Status status) {
-  if (t->shard != nullptr) {
-    curl_multi_remove_handle(t->shard->multi, t->easy);
-    --t->shard->active;
-    t->shard = nullptr;
-  }
-  if (status.ok() && !t->headers_delivered) DeliverHeaders(t);
-  auto on_done = std::move(t->request.on_done);
-
-  // Swap-remove from live_ and recycle.
-  size_t index = t->live_index;
-  std::unique_ptr<Transfer> owned = std::move(live_[index]);
-  if (index + 1 != live_.size()) {
-    live_[index] = std::move(live_.back());
-    live_[index]->live_index = index;
-  }
-  live_.pop_back();
-  curl_slist_free_all(owned->header_list);
-  owned->header_list = nullptr;
-  owned->request = HttpRequest{};
-  owned->headers.clear();
-  owned->last_header_value = nullptr;
-  owned->headers_delivered = false;
-  owned->aborted_by_receiver = false;
-  owned->error[0] = '\0';
-  if (idle_.size() < options_.max_idle_handles) {
-    curl_easy_reset(owned->easy);
-    idle_.push_back(std::move(owned));
-  } else {
-    curl_easy_cleanup(owned->easy);
-  }
-
-  active.fetch_sub(1, std::memory_order_relaxed);
-  if (on_done) on_done(std::move(status));
-}
-
-Status HttpTransport::Impl::StatusFromCurl(const Transfer& t, CURLcode rc) const {
-  if (rc == CURLE_OK) return Status::Ok();
-  std::string where = t.request.method + " " + RedactUrl(t.request.url) + ": ";
-  std::string detail = t.error[0] != '\0' ? t.error : curl_easy_strerror(rc);
-  switch (rc) {
-    case CURLE_OPERATION_TIMEDOUT:
-      return Status::DeadlineExceeded(where + "timed out (" + detail + ")");
-    case CURLE_WRITE_ERROR:
-    case CURLE_ABORTED_BY_CALLBACK:
-      if (t.aborted_by_receiver) return Status::Cancelled(where + "aborted by the receiver");
-      return Status::Unavailable(where + detail);
-    case CURLE_URL_MALFORMAT:
-    case CURLE_UNSUPPORTED_PROTOCOL:
-      return Status::InvalidArgument(where + "expected an http:// or https:// URL (" + detail +
-                                     ")");
-    case CURLE_OUT_OF_MEMORY:
-      return Status::ResourceExhausted(where + detail);
-    case CURLE_COULDNT_CONNECT:
-      return Status::Unavailable(where + "connection failed (" + detail + ")");
-    default:
-      return Status::Unavailable(where + detail);
+    curl_->Start(std::move(request));
   }
 }
 
@@ -471,7 +222,7 @@ void HttpTransport::Impl::CancelEverything() {
     std::vector<HttpRequest> batch;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (queue_.empty() && live_.empty()) {
+      if (queue_.empty() && http1_->in_flight() == 0 && curl_->in_flight() == 0) {
         exited_ = true;
         break;
       }
@@ -484,97 +235,9 @@ void HttpTransport::Impl::CancelEverything() {
                                     ": cancelled, the HTTP transport is shutting down"));
       }
     }
-    while (!live_.empty()) {
-      Transfer* t = live_.back().get();
-      Complete(t, Status::Cancelled(t->request.method + " " + RedactUrl(t->request.url) +
-                                    ": cancelled, the HTTP transport is shutting down"));
-    }
+    http1_->CancelAll();
+    curl_->CancelAll();
   }
-}
-
-int HttpTransport::Impl::OnTimer(CURLM*, long timeout_ms, void* shard_ptr) noexcept {
-  auto* shard = static_cast<Shard*>(shard_ptr);
-  shard->deadline_us = timeout_ms < 0 ? -1 : NowUs() + static_cast<int64_t>(timeout_ms) * 1000;
-  return 0;
-}
-
-int HttpTransport::Impl::OnSocket(CURL*, curl_socket_t fd, int what, void* shard_ptr,
-                                  void*) noexcept {
-  auto* shard = static_cast<Shard*>(shard_ptr);
-  Impl* self = shard->owner;
-  auto index = static_cast<size_t>(fd);
-  if (index >= self->registered_.size()) self->registered_.resize(index + 1024, 0);
-  if (what == CURL_POLL_REMOVE) {
-    if (self->registered_[index] != 0) epoll_ctl(self->epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
-    self->registered_[index] = 0;
-    return 0;
-  }
-  epoll_event ev{};
-  ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
-  ev.data.fd = fd;
-  int op = self->registered_[index] != 0 ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
-  if (epoll_ctl(self->epoll_fd_, op, fd, &ev) != 0) {
-    // Our bookkeeping can be stale when curl closed a descriptor without telling us and the
-    // number was reused; retry with the other operation.
-    op = errno == EEXIST ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
-    epoll_ctl(self->epoll_fd_, op, fd, &ev);
-  }
-  self->registered_[index] = shard->index + 1;
-  return 0;
-}
-
-void HttpTransport::Impl::DeliverHeaders(Transfer* t) {
-  t->headers_delivered = true;
-  long code = 0;
-  curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
-  if (t->request.on_headers) t->request.on_headers(static_cast<int>(code), t->headers);
-}
-
-size_t HttpTransport::Impl::OnHeaderLine(char* data, size_t size, size_t count,
-                                         void* t_ptr) noexcept {
-  auto* t = static_cast<Transfer*>(t_ptr);
-  size_t n = size * count;
-  if (t->headers_delivered) return n;  // trailers
-  std::string_view line(data, n);
-  if (line.starts_with("HTTP/")) {  // a new response (after a 1xx or a redirect)
-    t->headers.clear();
-    t->last_header_value = nullptr;
-    return n;
-  }
-  if (line == "\r\n" || line == "\n") {
-    long code = 0;
-    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
-    if (code >= 200) DeliverHeaders(t);
-    return n;
-  }
-  if ((line.front() == ' ' || line.front() == '\t') && t->last_header_value != nullptr) {
-    t->last_header_value->push_back(' ');
-    t->last_header_value->append(Trim(line));
-    return n;
-  }
-  size_t colon = line.find(':');
-  if (colon == std::string_view::npos) return n;
-  std::string name(Trim(line.substr(0, colon)));
-  for (char& c : name) c = AsciiLower(c);
-  std::string_view value = Trim(line.substr(colon + 1));
-  auto [it, inserted] = t->headers.try_emplace(std::move(name), value);
-  if (!inserted) {
-    it->second.append(", ");
-    it->second.append(value);
-  }
-  t->last_header_value = &it->second;
-  return n;
-}
-
-size_t HttpTransport::Impl::OnBody(char* data, size_t size, size_t count, void* t_ptr) noexcept {
-  auto* t = static_cast<Transfer*>(t_ptr);
-  size_t n = size * count;
-  if (!t->headers_delivered) DeliverHeaders(t);
-  if (t->request.on_data && !t->request.on_data(std::string_view(data, n))) {
-    t->aborted_by_receiver = true;
-    return 0;  // any short count makes curl fail the transfer with CURLE_WRITE_ERROR
-  }
-  return n;
 }
 
 HttpTransport::HttpTransport() : HttpTransport(Options{}) {}

@@ -1,5 +1,15 @@
-// HttpTransport: the process's HTTP client engine. One I/O thread drives every transfer through
-// requests are cheap.
+// HttpTransport: the process's HTTP client engine. One I/O thread and one epoll set drive every
+// transfer, through one of two paths chosen per request:
+//  - plain http:// URLs go to a lean HTTP/1.1 client of our own (http1_client.h): keep-alive
+//    connections per host:port, a few hundred bytes of state per waiting request, so tens of
+//    thousands of concurrent requests are cheap;
+//  - https://, hosts that the proxy environment (http_proxy, HTTP_PROXY, all_proxy, ALL_PROXY,
+//    minus no_proxy/NO_PROXY; never for loopback) sends through a proxy, URLs with
+//    user:password@ and other schemes go to libcurl's multi interface.
+// Both paths give the same callbacks, statuses and error messages described below. The plain
+// path resolves a host name with getaddrinfo on the I/O thread the first time it is used (then
+// caches it for the transport's life): the first request to a slow-to-resolve name stalls the
+// other transfers while it resolves; numeric addresses never do.
 //
 // Thread-safety: Submit() may be called from any thread, including from inside a callback. The
 // callbacks of a request run on the I/O thread, in order on_headers -> on_data* -> on_done, and
@@ -29,12 +39,12 @@ using HttpHeaders = std::map<std::string, std::string, std::less<>>;
 struct HttpRequest {
   std::string url;
   std::string method = "POST";  // a body is sent for every method when non-empty
-  // Complete header lines, "Name: value". An empty "Expect:" is always added so that large
-  // bodies are not delayed by a 100-continue round trip.
+  // Complete header lines, "Name: value". No "Expect: 100-continue" is ever sent, so large
+  // bodies are not delayed by a round trip; Content-Length is always the transport's.
   std::vector<std::string> headers;
   std::string body;
   int64_t timeout_ms = 0;          // the whole transfer; 0: none
-  int64_t connect_timeout_ms = 0;  // 0: libcurl's default (300 s)
+  int64_t connect_timeout_ms = 0;  // 0: 300 s (libcurl's default)
 
   // Once per request with the final (non-1xx) status, before any body byte. Not called when no
   // response arrived.
@@ -52,8 +62,9 @@ struct HttpRequest {
 class HttpTransport {
  public:
   struct Options {
-    // Idle connections kept for reuse. Must exceed the peak number of concurrent transfers, or
-    // connections are closed instead of reused when load drops and re-opened when it rises.
+    // Idle connections kept for reuse (by each path). Must exceed the peak number of concurrent
+    // transfers, or connections are closed instead of reused when load drops and re-opened when it
+    // rises.
     long max_cached_connections = 1L << 17;
     // Easy handles kept for reuse after their transfer ends (saves an allocation per request).
     size_t max_idle_handles = 4096;
