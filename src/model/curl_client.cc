@@ -140,6 +140,13 @@ CurlClient::Shard* CurlClient::ShardWithRoom() {
 }
 
 void CurlClient::Start(HttpRequest request) {
+  // libcurl (and the TLS library behind it) is initialised by the first request that needs
+  // it: a run on plain-HTTP or offline models never pays for it, in time or in memory.
+  if (const Status& init = GlobalInit(); !init.ok()) {
+    active_->fetch_sub(1, std::memory_order_relaxed);
+    if (request.on_done) request.on_done(init);
+    return;
+  }
   std::unique_ptr<Transfer> t;
   if (!idle_.empty()) {
     t = std::move(idle_.back());

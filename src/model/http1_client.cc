@@ -350,6 +350,12 @@ void Http1Client::Send(Connection* c) {
   c->body_sent += written;
   if (c->head_sent && written == body.size()) {
     c->phase = Phase::kReceiving;
+    if (!c->reused) {
+      // Sent, and never sent again (only a reused connection retries): a request waiting on
+      // a slow server should not hold its prompt, often its largest part, meanwhile.
+      std::string().swap(c->request.body);
+      std::vector<std::string>().swap(c->request.headers);
+    }
     Arm(c, EPOLLIN);
   } else {
     // Reading too: a server may answer (and close) before taking the whole body.

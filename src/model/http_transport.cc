@@ -69,8 +69,6 @@ class HttpTransport::Impl {
 };
 
 HttpTransport::Impl::Impl(const Options& options) : options_(options) {
-  init_error_ = CurlClient::GlobalInit();
-  if (!init_error_.ok()) return;
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (epoll_fd_ < 0 || wake_fd_ < 0) {
