@@ -501,8 +501,9 @@ void Scheduler::FinishStepRunIfDone(StepRun& run) {
     items.push_back(&units_[u].output);
   }
   StepOutput combined = CombineMapOutputs(labels, items);
-  nlohmann::json payload = {
-      {"output", combined.text}, {"json", combined.json}, {"items", items.size()}};
+  // No "json": it is the array of the items' own outputs, each already in its item's
+  // step.completed, and a wide map would write every answer into the store a third time.
+  nlohmann::json payload = {{"output", combined.text}, {"items", items.size()}};
   if (combined.sensitivity != Label::kPublic) payload["label"] = LabelName(combined.sensitivity);
   log_->Add("step.completed", step.id, "", std::move(payload));
   outputs_[step.id] = std::move(combined);
