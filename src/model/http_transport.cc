@@ -82,7 +82,9 @@ HttpTransport::Impl::Impl(const Options& options) : options_(options) {
   epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
   http1_ =
       std::make_unique<Http1Client>(epoll_fd_, &registered_, kHttp1Owner,
-                                    static_cast<size_t>(options.max_cached_connections), &active);
+                                    std::min(static_cast<size_t>(options.max_cached_connections),
+                                             options.max_idle_plain_connections),
+                                    &active);
   curl_ = std::make_unique<CurlClient>(epoll_fd_, &registered_, options.max_cached_connections,
                                        options.max_idle_handles, &active);
 }

@@ -354,6 +354,19 @@ TEST(Http1Client, IdleConnectionsAreCappedByMaxCachedConnections) {
   EXPECT_EQ(server.connections_accepted(), 8) << "two kept, three closed and opened again";
 }
 
+TEST(Http1Client, PlainConnectionsHaveTheirOwnTighterIdleCap) {
+  LoopbackServer server([](const ReceivedRequest&) {
+    return SimpleReply(200, "text/plain", "ok", /*delay_ms=*/100);  // six overlap
+  });
+  HttpTransport::Options options;  // max_cached_connections stays large
+  options.max_idle_plain_connections = 3;
+  HttpTransport transport(options);
+  FetchConcurrently(transport, server.base_url() + "/", 6);
+  EXPECT_EQ(server.connections_accepted(), 6);
+  FetchConcurrently(transport, server.base_url() + "/", 6);
+  EXPECT_EQ(server.connections_accepted(), 9) << "three kept, three closed and opened again";
+}
+
 TEST(Http1Client, StaleKeptAliveConnectionIsRetriedOnceOnAFreshOne) {
   // The second request finds the kept-alive connection closed by the server without a word,
   // as when its idle timeout strikes just as the request arrives.
