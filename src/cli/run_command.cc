@@ -148,8 +148,7 @@ int Drive(const RunArgs& args, const std::string& store_path, RunOptions options
     return kExitUsage;
   }
   if (args.json) {
-    std::string out =
-        ReportToJson(*report).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    std::string out = ReportToJsonText(*report);
     std::printf("%s\n", out.c_str());
   } else {
     PrintSummary(*report);
