@@ -116,7 +116,8 @@ class ModelClient {
   virtual bool answers_in_process() const { return false; }
 };
 
-// The shared HTTP engine: one I/O thread driving all transfers (libcurl multi interface).
+// The shared HTTP engine: one I/O thread driving all transfers (our own HTTP/1.1 client for
+// plain http://, libcurl's multi interface for https:// and proxied hosts).
 // Destroying it cancels what is in flight (callbacks get kCancelled) and joins the thread.
 class HttpTransport;
 std::shared_ptr<HttpTransport> MakeHttpTransport();
