@@ -13,57 +13,20 @@
 
 #include "model/http_transport.h"
 #include "model/loopback_server.h"
+#include "model/transport_fetch.h"
 
 namespace chorus {
 namespace {
 
+using testing::Fetch;
+using testing::Get;
 using testing::LoopbackServer;
+using testing::Outcome;
 using testing::ReceivedRequest;
 using testing::Reply;
 using testing::Segment;
 using testing::SimpleReply;
 using testing::Trickle;
-
-struct Outcome {
-  int heads = 0;
-  int status = 0;
-  HttpHeaders headers;
-  std::string body;
-  Status done;
-};
-
-Outcome Fetch(HttpTransport& transport, HttpRequest request) {
-  auto outcome = std::make_shared<Outcome>();
-  std::promise<void> finished;
-  request.on_headers = [outcome](int status, const HttpHeaders& headers) {
-    ++outcome->heads;
-    outcome->status = status;
-    outcome->headers = headers;
-  };
-  if (!request.on_data) {
-    request.on_data = [outcome](std::string_view data) {
-      EXPECT_EQ(outcome->heads, 1) << "body before headers";
-      outcome->body.append(data);
-      return true;
-    };
-  }
-  request.on_done = [outcome, &finished](Status s) {
-    outcome->done = std::move(s);
-    finished.set_value();
-  };
-  transport.Submit(std::move(request));
-  finished.get_future().wait();
-  return *outcome;
-}
-
-HttpRequest Get(const std::string& url, int64_t timeout_ms = 5000) {
-  HttpRequest r;
-  r.url = url;
-  r.method = "GET";
-  r.timeout_ms = timeout_ms;
-  r.connect_timeout_ms = 2000;
-  return r;
-}
 
 // A reply of raw bytes, keeping the connection open unless `close_after`.
 Reply Raw(std::string bytes, bool close_after = false) {
@@ -499,7 +462,9 @@ TEST(Http1Client, ManyConcurrentRequestsCompleteAndReuseTheirConnections) {
   LoopbackServer server([](const ReceivedRequest& r) {
     return SimpleReply(200, "text/plain", r.body, /*delay_ms=*/100);
   });
-  HttpTransport transport;
+  HttpTransport::Options options;
+  options.max_idle_plain_connections = kRequests;  // the default keeps 1,024
+  HttpTransport transport(options);
   for (int wave = 0; wave < 2; ++wave) {
     std::mutex mu;
     std::condition_variable cv;

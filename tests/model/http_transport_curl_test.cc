@@ -13,11 +13,15 @@
 
 #include "model/http_transport.h"
 #include "model/loopback_server.h"
+#include "model/transport_fetch.h"
 
 namespace chorus {
 namespace {
 
+using testing::Fetch;
 using testing::LoopbackServer;
+using testing::Outcome;
+using testing::Post;
 using testing::ReceivedRequest;
 using testing::Reply;
 using testing::Segment;
@@ -33,45 +37,6 @@ class ProxyEnvironment {
   }
   ~ProxyEnvironment() { unsetenv("http_proxy"); }
 };
-
-struct Outcome {
-  int status = 0;
-  HttpHeaders headers;
-  std::string body;
-  Status done;
-};
-
-Outcome Fetch(HttpTransport& transport, HttpRequest request) {
-  auto outcome = std::make_shared<Outcome>();
-  std::promise<void> finished;
-  request.on_headers = [outcome](int status, const HttpHeaders& headers) {
-    outcome->status = status;
-    outcome->headers = headers;
-  };
-  if (!request.on_data) {
-    request.on_data = [outcome](std::string_view data) {
-      outcome->body.append(data);
-      return true;
-    };
-  }
-  request.on_done = [outcome, &finished](Status s) {
-    outcome->done = std::move(s);
-    finished.set_value();
-  };
-  transport.Submit(std::move(request));
-  finished.get_future().wait();
-  return *outcome;
-}
-
-HttpRequest Post(const std::string& url, std::string body = "{}") {
-  HttpRequest r;
-  r.url = url;
-  r.body = std::move(body);
-  r.headers = {"Content-Type: application/json"};
-  r.timeout_ms = 5000;
-  r.connect_timeout_ms = 2000;
-  return r;
-}
 
 constexpr const char* kUpstream = "http://chorus-upstream.invalid";
 

@@ -11,56 +11,19 @@
 #include <mutex>
 
 #include "model/loopback_server.h"
+#include "model/transport_fetch.h"
 
 namespace chorus {
 namespace {
 
+using testing::Fetch;
 using testing::LoopbackServer;
+using testing::Outcome;
+using testing::Post;
 using testing::ReceivedRequest;
 using testing::Reply;
 using testing::SimpleReply;
 
-struct Outcome {
-  int status = 0;
-  HttpHeaders headers;
-  std::string body;
-  Status done;
-};
-
-// Submits `request` and waits for on_done.
-Outcome Fetch(HttpTransport& transport, HttpRequest request) {
-  auto outcome = std::make_shared<Outcome>();
-  std::promise<void> finished;
-  request.on_headers = [outcome](int status, const HttpHeaders& headers) {
-    outcome->status = status;
-    outcome->headers = headers;
-  };
-  if (!request.on_data) {
-    request.on_data = [outcome](std::string_view data) {
-      outcome->body.append(data);
-      return true;
-    };
-  }
-  request.on_done = [outcome, &finished](Status s) {
-    outcome->done = std::move(s);
-    finished.set_value();
-  };
-  transport.Submit(std::move(request));
-  finished.get_future().wait();
-  return *outcome;
-}
-
-HttpRequest Post(const std::string& url, std::string body = "{}") {
-  HttpRequest r;
-  r.url = url;
-  r.body = std::move(body);
-  r.headers = {"Content-Type: application/json"};
-  r.timeout_ms = 5000;
-  r.connect_timeout_ms = 2000;
-  return r;
-}
-
-// A port that refuses connections: bound, then closed.
 int ClosedPort() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
