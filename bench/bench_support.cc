@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <stdexcept>
+#include <thread>
 
 namespace bench {
 namespace {
@@ -25,7 +26,17 @@ std::vector<char*> Argv(const std::vector<std::string>& args) {
 
 }  // namespace
 
-Measurement RunMeasured(const std::vector<std::string>& argv, const std::string& log_path) {
+// VmRSS of a live process in MB, 0 when it has exited (a zombie has none).
+double ResidentMb(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+  }
+  return 0;
+}
+
+Measurement RunMeasured(const std::vector<std::string>& argv, const std::string& log_path,
+                        double sample_rss_at_s) {
   auto start = std::chrono::steady_clock::now();
   pid_t pid = fork();
   if (pid == 0) {
@@ -37,10 +48,14 @@ Measurement RunMeasured(const std::vector<std::string>& argv, const std::string&
     execv(args[0], args.data());
     _exit(127);
   }
+  Measurement m;
+  if (sample_rss_at_s > 0) {
+    std::this_thread::sleep_until(start + std::chrono::duration<double>(sample_rss_at_s));
+    m.sampled_rss_mb = ResidentMb(pid);
+  }
   int status = 0;
   rusage usage{};
   wait4(pid, &status, 0, &usage);
-  Measurement m;
   m.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   m.cpu_s = usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6 + usage.ru_stime.tv_sec +
             usage.ru_stime.tv_usec / 1e6;

@@ -10,13 +10,16 @@ namespace bench {
 
 struct Measurement {
   double wall_s = 0;
-  double cpu_s = 0;       // user + system of the child
-  double max_rss_mb = 0;  // peak resident set of the child
+  double cpu_s = 0;           // user + system of the child
+  double max_rss_mb = 0;      // peak resident set of the child
+  double sampled_rss_mb = 0;  // resident set at `sample_rss_at_s`; 0: not sampled or exited
   int exit_code = -1;
 };
 
 // Runs argv to completion with stdout/stderr sent to `log_path` (or /dev/null when empty).
-Measurement RunMeasured(const std::vector<std::string>& argv, const std::string& log_path = "");
+// With `sample_rss_at_s` > 0, also reads the child's resident set that long after its start.
+Measurement RunMeasured(const std::vector<std::string>& argv, const std::string& log_path = "",
+                        double sample_rss_at_s = 0);
 
 // A background server process: started, its "listening on HOST:PORT" line read, killed by PID.
 class ServerProcess {

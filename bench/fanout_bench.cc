@@ -5,8 +5,13 @@
 //   chain:  S sequential tasks against a server that answers at once; the wall time per step
 //           is the client's time between one reply and the next request (plus the server's).
 //
+//   waiting: the same fan-outs against a server that answers after --waiting-latency-ms
+//           (default 3000; 0 skips it); the resident set is read 0.5 s before the first
+//           answer can arrive, when every agent has sent its request and waits. The growth
+//           between sizes is the memory per waiting agent.
+//
 //   fanout_bench [--sizes 1000,10000] [--latency-ms 200] [--repeat 5] [--chain 200]
-//                [--max-in-flight N] [--out FILE.json]
+//                [--max-in-flight N] [--waiting-latency-ms 3000] [--out FILE.json]
 // Prints a markdown table and writes JSON (default bench/results/fanout.json).
 #include <cstdio>
 #include <cstdlib>
@@ -26,6 +31,7 @@ struct Args {
   int repeat = 5;
   int chain = 200;
   int max_in_flight = 25000;  // loopback has ~28k ephemeral ports per destination
+  int waiting_latency_ms = 3000;
   std::string out = std::string(CHORUS_SOURCE_DIR) + "/bench/results/fanout.json";
 };
 
@@ -45,6 +51,8 @@ Args ParseArgs(int argc, char** argv) {
       a.chain = std::stoi(v);
     } else if (k == "--max-in-flight") {
       a.max_in_flight = std::stoi(v);
+    } else if (k == "--waiting-latency-ms") {
+      a.waiting_latency_ms = std::stoi(v);
     } else if (k == "--out") {
       a.out = v;
     } else {
@@ -85,6 +93,25 @@ std::string ChainTeam(int port, int steps) {
   return team;
 }
 
+// Writes the items and the team of an n-agent fan-out against `port` into `dir`; returns the
+// `chorus run` command line.
+std::vector<std::string> WriteFanout(const std::string& dir, int port, int n, int in_flight,
+                                     const std::string& store) {
+  std::string items;
+  for (int i = 0; i < n; ++i) items += "q" + std::to_string(i) + "\n";
+  bench::WriteFile(dir + "/items.txt", items);
+  bench::WriteFile(dir + "/fanout.yaml", FanoutTeam(port, n, in_flight));
+  return {CHORUS_CLI_PATH,
+          "run",
+          dir + "/fanout.yaml",
+          "--input",
+          "items=@" + dir + "/items.txt",
+          "--store",
+          store,
+          "--quiet",
+          "--json"};
+}
+
 struct Row {
   Row(std::string n, int a) : name(std::move(n)), agents(a) {}
   std::string name;
@@ -118,20 +145,14 @@ int main(int argc, char** argv) {
     bench::ServerProcess server(
         {FAKE_LLM_SERVER_PATH, "--port", "0", "--latency-ms", std::to_string(args.latency_ms)});
     for (int n : args.sizes) {
-      std::string items;
-      for (int i = 0; i < n; ++i) items += "q" + std::to_string(i) + "\n";
-      bench::WriteFile(dir + "/items.txt", items);
       int in_flight = std::min(n, args.max_in_flight);
-      bench::WriteFile(dir + "/fanout.yaml", FanoutTeam(server.port(), n, in_flight));
       Row row{"fanout " + std::to_string(args.latency_ms) + " ms" +
                   (in_flight < n ? " (" + std::to_string(in_flight) + " in flight)" : ""),
               n};
       for (int r = 0; r < args.repeat; ++r) {
         std::string store = dir + "/fanout-" + std::to_string(n) + "-" + std::to_string(r) + ".db";
         bench::Measurement m = bench::RunMeasured(
-            {CHORUS_CLI_PATH, "run", dir + "/fanout.yaml", "--input",
-             "items=@" + dir + "/items.txt", "--store", store, "--quiet", "--json"},
-            dir + "/fanout.log");
+            WriteFanout(dir, server.port(), n, in_flight, store), dir + "/fanout.log");
         if (m.exit_code != 0) {
           ++row.failures;
           std::fprintf(stderr, "fanout %d: chorus exited %d (see %s/fanout.log)\n", n, m.exit_code,
@@ -143,6 +164,22 @@ int main(int argc, char** argv) {
         row.rss.push_back(m.max_rss_mb);
       }
       rows.push_back(row);
+    }
+  }
+  // Memory while every agent waits: one run per size against a slow server, read 0.5 s before
+  // the first answer can come back.
+  std::vector<std::pair<int, double>> waiting;  // agents, resident MB
+  if (args.waiting_latency_ms > 500) {
+    bench::ServerProcess slow({FAKE_LLM_SERVER_PATH, "--port", "0", "--latency-ms",
+                               std::to_string(args.waiting_latency_ms)});
+    for (int n : args.sizes) {
+      int in_flight = std::min(n, args.max_in_flight);
+      std::string store = dir + "/waiting-" + std::to_string(n) + ".db";
+      bench::Measurement m =
+          bench::RunMeasured(WriteFanout(dir, slow.port(), n, in_flight, store),
+                             dir + "/waiting.log", (args.waiting_latency_ms - 500) / 1000.0);
+      if (m.exit_code == 0 && m.sampled_rss_mb > 0)
+        waiting.emplace_back(in_flight, m.sampled_rss_mb);
     }
   }
   if (args.chain > 0) {
@@ -180,6 +217,23 @@ int main(int argc, char** argv) {
     std::printf("\nchain: %.3f ms per step end to end (reply -> next request, incl. server)\n",
                 per_step_ms);
     out["chain_ms_per_step"] = per_step_ms;
+  }
+  if (!waiting.empty()) {
+    std::printf("\n| agents waiting (%d ms server) | resident set | per added waiting agent |\n",
+                args.waiting_latency_ms);
+    std::printf("|---:|---:|---:|\n");
+    out["waiting"] = nlohmann::json::array();
+    for (size_t i = 0; i < waiting.size(); ++i) {
+      auto [agents, mb] = waiting[i];
+      double per_agent_kb =
+          i == 0 ? 0 : (mb - waiting[i - 1].second) * 1024.0 / (agents - waiting[i - 1].first);
+      std::printf("| %d | %.1f MB | %s |\n", agents, mb,
+                  i == 0
+                      ? "—"
+                      : (std::to_string(static_cast<int>(per_agent_kb * 1024)) + " bytes").c_str());
+      out["waiting"].push_back(
+          {{"agents", agents}, {"rss_mb", mb}, {"per_added_agent_kb", per_agent_kb}});
+    }
   }
   bench::WriteFile(args.out, out.dump(2) + "\n");
   std::printf("wrote %s\n", args.out.c_str());
