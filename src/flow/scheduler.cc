@@ -51,7 +51,8 @@ RunStatus Scheduler::Run() {
       if (StageSettled()) break;
       // About to wait: what was decided so far is recorded first, even when nothing that
       // goes out needed it (time passes now, and a watcher should see the run's progress).
-      if (!queue_->HasReady() && !FlushLog()) break;
+      // A failed store stops the run, but like Commit it waits for what is already out.
+      if (!queue_->HasReady() && !FlushLog() && in_flight_ == 0) break;
       std::vector<Completion> done;
       queue_->WaitAll(NextTimerWaitUs(), &done);
       for (Completion& c : done) {

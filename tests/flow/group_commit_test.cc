@@ -4,7 +4,10 @@
 // committed and sent in slices rather than all at once.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "chorus/run.h"
 #include "flow/scripted_client.h"
@@ -19,6 +22,9 @@ class CountingStore final : public Store {
   Status CreateRun(const RunRecord& run) override { return inner_->CreateRun(run); }
   Status Append(std::span<Event> events) override {
     batches.push_back(events.size());
+    if (fail_from_batch > 0 && batches.size() >= fail_from_batch) {
+      return Status::Unavailable("the disk is gone");
+    }
     return inner_->Append(events);
   }
   Status UpdateRun(const RunRecord& run) override { return inner_->UpdateRun(run); }
@@ -29,9 +35,36 @@ class CountingStore final : public Store {
   Result<RunRecord> FindRun(const std::string& id) override { return inner_->FindRun(id); }
 
   std::vector<size_t> batches;
+  size_t fail_from_batch = 0;  // > 0: that batch and every later one fail
 
  private:
   std::unique_ptr<Store> inner_;
+};
+
+// Answers from its own threads: the first request after 10 ms, the others after 300 ms.
+class LateClient final : public ModelClient {
+ public:
+  LateClient() { config_.name = "m"; }
+  ~LateClient() override {
+    for (std::thread& t : threads_) t.join();
+  }
+  void Submit(ChatRequest, Callback done) override {
+    int delay_ms = submitted_++ == 0 ? 10 : 300;
+    ++pending_;
+    threads_.emplace_back([this, delay_ms, done = std::move(done)] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+      --pending_;
+      done(Text("ok"));
+    });
+  }
+  const EndpointConfig& config() const override { return config_; }
+  int64_t pending() const override { return pending_; }
+
+ private:
+  EndpointConfig config_;
+  int submitted_ = 0;  // the scheduler's thread only
+  std::atomic<int64_t> pending_{0};
+  std::vector<std::thread> threads_;
 };
 
 class GroupCommitTest : public ::testing::Test {
@@ -166,6 +199,23 @@ TEST_F(GroupCommitTest, AWideMapIsCommittedAndSentInSlices) {
   EXPECT_LT(recorded_at_first_send, 1000u);
   for (size_t batch : store_->batches) EXPECT_LE(batch, 4096u + 8u);
   EXPECT_EQ(Count(report.run_id, "llm.request"), 3000u);
+}
+
+TEST_F(GroupCommitTest, AFailedStoreStillWaitsForWhatIsAlreadyOut) {
+  AddMap(4);
+  // Batch 1 opens the run, batch 2 records the four requests; batch 3, the first answer's
+  // events written before waiting for the other three, fails.
+  store_->fail_from_batch = 3;
+  LateClient client;
+  RunOptions o;
+  o.store = store_.get();
+  o.clients["m"] = &client;
+  o.seed = 1;
+  auto report = RunTeam(team_, std::move(o));
+  ASSERT_TRUE(report) << report.error().ToString();
+  EXPECT_EQ(report->status, RunStatus::kFailed);
+  EXPECT_NE(report->error.find("the disk is gone"), std::string::npos) << report->error;
+  EXPECT_EQ(client.pending(), 0) << "the run returned with requests still in flight";
 }
 
 TEST_F(GroupCommitTest, ALongInProcessRunStillReachesTheStoreSteadily) {
