@@ -94,22 +94,19 @@ std::string ChainTeam(int port, int steps) {
 }
 
 // Writes the items and the team of an n-agent fan-out against `port` into `dir`; returns the
-// `chorus run` command line.
-std::vector<std::string> WriteFanout(const std::string& dir, int port, int n, int in_flight,
-                                     const std::string& store) {
+// `chorus run` command line, to which the caller adds the store.
+std::vector<std::string> WriteFanout(const std::string& dir, int port, int n, int in_flight) {
   std::string items;
   for (int i = 0; i < n; ++i) items += "q" + std::to_string(i) + "\n";
   bench::WriteFile(dir + "/items.txt", items);
   bench::WriteFile(dir + "/fanout.yaml", FanoutTeam(port, n, in_flight));
-  return {CHORUS_CLI_PATH,
-          "run",
-          dir + "/fanout.yaml",
-          "--input",
-          "items=@" + dir + "/items.txt",
-          "--store",
-          store,
-          "--quiet",
-          "--json"};
+  return {CHORUS_CLI_PATH, "run",   dir + "/fanout.yaml", "--input", "items=@" + dir + "/items.txt",
+          "--quiet",       "--json"};
+}
+
+std::vector<std::string> WithStore(std::vector<std::string> argv, const std::string& store) {
+  argv.insert(argv.end(), {"--store", store});
+  return argv;
 }
 
 struct Row {
@@ -146,13 +143,13 @@ int main(int argc, char** argv) {
         {FAKE_LLM_SERVER_PATH, "--port", "0", "--latency-ms", std::to_string(args.latency_ms)});
     for (int n : args.sizes) {
       int in_flight = std::min(n, args.max_in_flight);
+      const std::vector<std::string> run = WriteFanout(dir, server.port(), n, in_flight);
       Row row{"fanout " + std::to_string(args.latency_ms) + " ms" +
                   (in_flight < n ? " (" + std::to_string(in_flight) + " in flight)" : ""),
               n};
       for (int r = 0; r < args.repeat; ++r) {
         std::string store = dir + "/fanout-" + std::to_string(n) + "-" + std::to_string(r) + ".db";
-        bench::Measurement m = bench::RunMeasured(
-            WriteFanout(dir, server.port(), n, in_flight, store), dir + "/fanout.log");
+        bench::Measurement m = bench::RunMeasured(WithStore(run, store), dir + "/fanout.log");
         if (m.exit_code != 0) {
           ++row.failures;
           std::fprintf(stderr, "fanout %d: chorus exited %d (see %s/fanout.log)\n", n, m.exit_code,
@@ -176,7 +173,7 @@ int main(int argc, char** argv) {
       int in_flight = std::min(n, args.max_in_flight);
       std::string store = dir + "/waiting-" + std::to_string(n) + ".db";
       bench::Measurement m =
-          bench::RunMeasured(WriteFanout(dir, slow.port(), n, in_flight, store),
+          bench::RunMeasured(WithStore(WriteFanout(dir, slow.port(), n, in_flight), store),
                              dir + "/waiting.log", (args.waiting_latency_ms - 500) / 1000.0);
       if (m.exit_code == 0 && m.sampled_rss_mb > 0)
         waiting.emplace_back(in_flight, m.sampled_rss_mb);
