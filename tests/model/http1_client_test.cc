@@ -22,10 +22,12 @@ using testing::Fetch;
 using testing::Get;
 using testing::LoopbackServer;
 using testing::Outcome;
+using testing::RaiseDescriptorLimit;
 using testing::ReceivedRequest;
 using testing::Reply;
 using testing::Segment;
 using testing::SimpleReply;
+using testing::SubmitEchoes;
 using testing::Trickle;
 
 // A reply of raw bytes, keeping the connection open unless `close_after`.
@@ -452,11 +454,7 @@ TEST(Http1Client, MalformedHttpUrlIsInvalidArgument) {
 }
 
 TEST(Http1Client, ManyConcurrentRequestsCompleteAndReuseTheirConnections) {
-  rlimit limit{};
-  getrlimit(RLIMIT_NOFILE, &limit);
-  limit.rlim_cur = limit.rlim_max;
-  setrlimit(RLIMIT_NOFILE, &limit);
-  ASSERT_GE(limit.rlim_cur, 5200u) << "needs descriptors for both ends of 2500 connections";
+  ASSERT_GE(RaiseDescriptorLimit(), 5200u) << "needs descriptors for both ends of 2500 connections";
 
   constexpr int kRequests = 2500;
   LoopbackServer server([](const ReceivedRequest& r) {
@@ -466,30 +464,10 @@ TEST(Http1Client, ManyConcurrentRequestsCompleteAndReuseTheirConnections) {
   options.max_idle_plain_connections = kRequests;  // the default keeps 1,024
   HttpTransport transport(options);
   for (int wave = 0; wave < 2; ++wave) {
-    std::mutex mu;
-    std::condition_variable cv;
-    int ok = 0;
-    int done = 0;
-    for (int i = 0; i < kRequests; ++i) {
-      HttpRequest request = Get(server.base_url() + "/", 30000);
-      request.method = "POST";
-      request.body = std::to_string(i);
-      auto body = std::make_shared<std::string>();
-      request.on_data = [body](std::string_view d) {
-        body->append(d);
-        return true;
-      };
-      request.on_done = [&, body, i](Status s) {
-        std::lock_guard<std::mutex> lock(mu);
-        ok += s.ok() && *body == std::to_string(i);
-        ++done;
-        cv.notify_one();
-      };
-      transport.Submit(std::move(request));
-    }
-    std::unique_lock<std::mutex> lock(mu);
-    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(60), [&] { return done == kRequests; }));
-    EXPECT_EQ(ok, kRequests);
+    testing::EchoOutcome echoes = SubmitEchoes(
+        transport, kRequests, [&](int) { return server.base_url() + "/"; }, 30000);
+    ASSERT_TRUE(echoes.finished);
+    EXPECT_EQ(echoes.ok, kRequests);
   }
   EXPECT_GT(server.max_in_flight(), 100);
   // The second wave ran on the first wave's kept-alive connections.

@@ -26,6 +26,7 @@ using testing::ReceivedRequest;
 using testing::Reply;
 using testing::Segment;
 using testing::SimpleReply;
+using testing::SubmitEchoes;
 
 // Sets http_proxy for the test's lifetime, before any transport exists, and clears no_proxy.
 class ProxyEnvironment {
@@ -91,30 +92,15 @@ TEST(HttpTransportCurlPath, BothPathsShareTheLoopConcurrently) {
   ProxyEnvironment env(server.base_url());
   HttpTransport transport;
   constexpr int kEach = 300;
-  std::mutex mu;
-  std::condition_variable cv;
-  int ok = 0;
-  int done = 0;
-  for (int i = 0; i < 2 * kEach; ++i) {
-    // Even requests go direct (loopback never uses the proxy), odd ones through libcurl.
-    std::string base = i % 2 == 0 ? server.base_url() : std::string(kUpstream);
-    HttpRequest request = Post(base + "/" + std::to_string(i), std::to_string(i));
-    auto body = std::make_shared<std::string>();
-    request.on_data = [body](std::string_view d) {
-      body->append(d);
-      return true;
-    };
-    request.on_done = [&, body, i](Status s) {
-      std::lock_guard<std::mutex> lock(mu);
-      ok += s.ok() && *body == std::to_string(i);
-      ++done;
-      cv.notify_one();
-    };
-    transport.Submit(std::move(request));
-  }
-  std::unique_lock<std::mutex> lock(mu);
-  ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(60), [&] { return done == 2 * kEach; }));
-  EXPECT_EQ(ok, 2 * kEach);
+  // Even requests go direct (loopback never uses the proxy), odd ones through libcurl.
+  testing::EchoOutcome echoes = SubmitEchoes(
+      transport, 2 * kEach,
+      [&](int i) {
+        return (i % 2 == 0 ? server.base_url() : std::string(kUpstream)) + "/" + std::to_string(i);
+      },
+      5000);
+  ASSERT_TRUE(echoes.finished);
+  EXPECT_EQ(echoes.ok, 2 * kEach);
   int absolute = 0;
   for (const ReceivedRequest& r : server.received()) absolute += r.target.starts_with("http://");
   EXPECT_EQ(absolute, kEach);

@@ -20,9 +20,11 @@ using testing::Fetch;
 using testing::LoopbackServer;
 using testing::Outcome;
 using testing::Post;
+using testing::RaiseDescriptorLimit;
 using testing::ReceivedRequest;
 using testing::Reply;
 using testing::SimpleReply;
+using testing::SubmitEchoes;
 
 int ClosedPort() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -160,48 +162,19 @@ TEST(HttpTransport, LastReferenceDroppedInsideACallbackDoesNotDeadlock) {
 }
 
 TEST(HttpTransport, TwoThousandConcurrentRequestsAllComplete) {
-  rlimit limit{};
-  getrlimit(RLIMIT_NOFILE, &limit);
-  limit.rlim_cur = limit.rlim_max;
-  setrlimit(RLIMIT_NOFILE, &limit);
-  ASSERT_GE(limit.rlim_cur, 4200u) << "needs descriptors for both ends of 2000 connections";
+  ASSERT_GE(RaiseDescriptorLimit(), 4200u) << "needs descriptors for both ends of 2000 connections";
 
   constexpr int kRequests = 2000;
   LoopbackServer server([](const ReceivedRequest& r) {
     return SimpleReply(200, "application/json", r.body, /*delay_ms=*/100);
   });
   HttpTransport transport;
-  std::mutex mu;
-  std::condition_variable cv;
-  int ok = 0;
-  int failed = 0;
-  std::string first_error;
-  for (int i = 0; i < kRequests; ++i) {
-    HttpRequest request = Post(server.base_url() + "/", std::to_string(i));
-    request.timeout_ms = 20000;
-    auto body = std::make_shared<std::string>();
-    request.on_data = [body](std::string_view d) {
-      body->append(d);
-      return true;
-    };
-    request.on_done = [&, body, i](Status s) {
-      std::lock_guard<std::mutex> lock(mu);
-      if (s.ok() && *body == std::to_string(i)) {
-        ++ok;
-      } else {
-        if (first_error.empty()) first_error = s.ToString() + " body " + *body;
-        ++failed;
-      }
-      cv.notify_one();
-    };
-    transport.Submit(std::move(request));
-  }
   // Served one at a time, 2,000 replies of 100 ms would take 200 s: finishing within the
   // wait proves they overlapped, without a timing assertion that a slow machine could break.
-  std::unique_lock<std::mutex> lock(mu);
-  ASSERT_TRUE(
-      cv.wait_for(lock, std::chrono::seconds(60), [&] { return ok + failed == kRequests; }));
-  EXPECT_EQ(ok, kRequests) << first_error;
+  testing::EchoOutcome echoes = SubmitEchoes(
+      transport, kRequests, [&](int) { return server.base_url() + "/"; }, 20000);
+  ASSERT_TRUE(echoes.finished);
+  EXPECT_EQ(echoes.ok, kRequests) << echoes.first_error;
   EXPECT_GT(server.max_in_flight(), 100);
   EXPECT_EQ(transport.active(), 0);
 }

@@ -4,9 +4,14 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
+#include <chrono>
+#include <condition_variable>
+#include <functional>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "model/http_transport.h"
@@ -62,6 +67,54 @@ inline HttpRequest Post(const std::string& url, std::string body = "{}") {
   r.timeout_ms = 5000;
   r.connect_timeout_ms = 2000;
   return r;
+}
+
+// Raises the soft descriptor limit to the hard one; returns the limit now in force.
+inline rlim_t RaiseDescriptorLimit() {
+  rlimit limit{};
+  getrlimit(RLIMIT_NOFILE, &limit);
+  limit.rlim_cur = limit.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &limit);
+  return limit.rlim_cur;
+}
+
+struct EchoOutcome {
+  bool finished = false;  // every request was done within 60 s
+  int ok = 0;             // answered with its own body echoed back
+  int done = 0;
+  std::string first_error;
+};
+
+// Submits `count` POSTs at once, request i to url_of(i) with body "i", to a server that
+// echoes the body, and waits for all of them.
+inline EchoOutcome SubmitEchoes(HttpTransport& transport, int count,
+                                const std::function<std::string(int)>& url_of, int64_t timeout_ms) {
+  std::mutex mu;
+  std::condition_variable cv;
+  EchoOutcome out;
+  for (int i = 0; i < count; ++i) {
+    HttpRequest request = Post(url_of(i), std::to_string(i));
+    request.timeout_ms = timeout_ms;
+    auto body = std::make_shared<std::string>();
+    request.on_data = [body](std::string_view d) {
+      body->append(d);
+      return true;
+    };
+    request.on_done = [&, body, i](Status s) {
+      std::lock_guard<std::mutex> lock(mu);
+      if (s.ok() && *body == std::to_string(i)) {
+        ++out.ok;
+      } else if (out.first_error.empty()) {
+        out.first_error = s.ToString() + " body " + *body;
+      }
+      ++out.done;
+      cv.notify_one();
+    };
+    transport.Submit(std::move(request));
+  }
+  std::unique_lock<std::mutex> lock(mu);
+  out.finished = cv.wait_for(lock, std::chrono::seconds(60), [&] { return out.done == count; });
+  return out;
 }
 
 }  // namespace chorus::testing
