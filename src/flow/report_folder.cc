@@ -100,46 +100,4 @@ RunReport ReportFromEvents(const RunRecord& run, const std::vector<Event>& event
   return report;
 }
 
-namespace {
-
-nlohmann::json UsageJson(const Usage& u) {
-  return {{"input_tokens", u.input_tokens},
-          {"output_tokens", u.output_tokens},
-          {"cost_usd", u.cost_usd}};
-}
-
-}  // namespace
-
-nlohmann::json ReportToJson(const RunReport& r) {
-  nlohmann::json usage = UsageJson(r.usage);
-  nlohmann::json by_agent = nlohmann::json::object();
-  for (const auto& [agent, u] : r.usage_by_agent) by_agent[agent] = UsageJson(u);
-  nlohmann::json by_step = nlohmann::json::object();
-  nlohmann::json steps = nlohmann::json::array();
-  for (const StepReport& s : r.steps) {
-    by_step[s.step] = UsageJson(s.usage);
-    nlohmann::json j = {{"step", s.step},
-                        {"kind", s.kind},
-                        {"agent", s.agent},
-                        {"model", s.model},
-                        {"status", s.status},
-                        {"attempts", s.attempts},
-                        {"usage", UsageJson(s.usage)},
-                        {"duration_ms", s.finished_ms ? s.finished_ms - s.started_ms : 0}};
-    if (!s.error.empty()) j["error"] = s.error;
-    steps.push_back(std::move(j));
-  }
-  usage["by_agent"] = std::move(by_agent);
-  usage["by_step"] = std::move(by_step);
-  nlohmann::json out = {{"run_id", r.run_id},
-                        {"team", r.team},
-                        {"status", std::string(RunStatusName(r.status))},
-                        {"output", r.output},
-                        {"usage", std::move(usage)},
-                        {"steps", std::move(steps)}};
-  if (!r.error.empty()) out["error"] = r.error;
-  if (!r.notices.empty()) out["notices"] = r.notices;
-  return out;
-}
-
 }  // namespace chorus

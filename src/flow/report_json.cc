@@ -1,6 +1,7 @@
-// The run report as JSON text, written directly. ReportToJson builds a tree first, which for a
-// 10,000-item map means some 200,000 small allocations before a byte is written; this writes
-// the same document (same keys, same order, same escaping) in one pass.
+// The run report as JSON, written directly as text: a tree built first would cost a
+// 10,000-item map some 200,000 small allocations before a byte is written. The text is what
+// nlohmann::json would print for the same document (keys in the same order, same escaping);
+// ReportToJson parses it for callers that embed the report in a larger document.
 #include <algorithm>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -121,6 +122,10 @@ std::string ReportToJsonText(const RunReport& r) {
   w.Close('}');
   w.Close('}');
   return out;
+}
+
+nlohmann::json ReportToJson(const RunReport& report) {
+  return nlohmann::json::parse(ReportToJsonText(report));
 }
 
 }  // namespace chorus
