@@ -31,6 +31,8 @@ struct DelegationBrief {
   std::string acceptance;  // how the result will be judged, free text
 
   nlohmann::json ToJson() const;
+  // ToJson().dump(), written directly (how a run records each brief it dispatches).
+  std::string ToJsonText() const;
   static Result<DelegationBrief> FromJson(const nlohmann::json& j);
 };
 

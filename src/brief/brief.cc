@@ -6,6 +6,7 @@
 
 #include "brief/json_schema.h"
 #include "brief/markdown_sections.h"
+#include "core/json_text.h"
 
 namespace chorus {
 namespace {
@@ -97,6 +98,31 @@ nlohmann::json DelegationBrief::ToJson() const {
                 {"schema", output.schema},
                 {"description", output.description}}},
               {"acceptance", acceptance}};
+}
+
+std::string DelegationBrief::ToJsonText() const {
+  std::string out;
+  out.reserve(objective.size() + acceptance.size() + 192);
+  JsonWriter w(&out);
+  w.BeginObject();
+  w.Member("acceptance", acceptance);
+  w.Key("constraints");
+  w.Strings(constraints);
+  w.Key("context");
+  w.Strings(context);
+  w.Member("id", id);
+  w.Member("objective", objective);
+  w.Key("output");
+  w.BeginObject();
+  w.Member("description", output.description);
+  w.Member("format", FormatName(output.format));
+  w.Key("schema");
+  w.Json(output.schema);
+  w.Key("sections");
+  w.Strings(output.sections);
+  w.EndObject();
+  w.EndObject();
+  return out;
 }
 
 Result<DelegationBrief> DelegationBrief::FromJson(const nlohmann::json& j) {

@@ -35,53 +35,71 @@ void ReportFolder::Apply(const std::string& kind, const std::string& step, const
       for (const auto& n : *it) r.notices.push_back(n.get<std::string>());
     }
   } else if (kind == "step.started") {
-    if (StepReport* existing = Find(step)) {
-      existing->status = "running";
-      return;
-    }
-    StepReport s;
-    s.step = step;
-    s.kind = p.value("kind", "task");
-    if (s.kind == "map") {
-      // Its items follow: room for them now, rather than doubling (and copying) the list as
-      // they start, which would leave up to half of it unused at 10,000 items.
-      r.steps.reserve(r.steps.size() + 1 + p.value("items", size_t{0}));
-    }
-    s.agent = agent;
-    s.status = "running";
-    s.started_ms = ts_ms;
-    index_[step] = r.steps.size();
-    r.steps.push_back(std::move(s));
+    StepStarted(step, agent, ts_ms, p.value("kind", "task"), p.value("items", size_t{0}));
   } else if (kind == "llm.request") {
     // A handoff request (context rollover) is not an attempt at the step's brief.
     if (p.value("purpose", "") == "handoff") return;
-    if (StepReport* s = Find(step)) {
-      s->attempts = p.value("attempt", s->attempts + 1);
-      s->model = p.value("endpoint", s->model);
-    }
+    const StepReport* s = Find(step);
+    if (s == nullptr) return;
+    Requested(step, p.value("attempt", int64_t{s->attempts} + 1), p.value("endpoint", s->model));
   } else if (kind == "llm.response") {
-    Usage u = UsageFrom(p.value("usage", nlohmann::json::object()));
-    r.usage += u;
-    if (!agent.empty()) r.usage_by_agent[agent] += u;
-    if (StepReport* s = Find(step)) s->usage += u;
-    if (StepReport* parent = Find(ParentPath(step))) parent->usage += u;
-  } else if (kind == "step.completed" || kind == "step.failed") {
-    if (StepReport* s = Find(step)) {
-      s->status = kind == "step.completed" ? "completed" : "failed";
-      s->finished_ms = ts_ms;
-      if (!agent.empty()) s->agent = agent;  // a routed task's agent is known only now
-      if (kind == "step.completed") {
-        s->output = p.value("output", "");
-      } else {
-        s->error = p.value("error", "");
-      }
-    }
+    Answered(step, agent, UsageFrom(p.value("usage", nlohmann::json::object())));
+  } else if (kind == "step.completed") {
+    StepEnded(step, agent, ts_ms, true, p.value("output", ""));
+  } else if (kind == "step.failed") {
+    StepEnded(step, agent, ts_ms, false, p.value("error", ""));
   } else if (kind == "run.completed" || kind == "run.failed") {
     r.status = kind == "run.completed" ? RunStatus::kCompleted : RunStatus::kFailed;
     r.finished_ms = ts_ms;
     r.output = p.value("output", "");
     r.error = p.value("error", "");
   }
+}
+
+void ReportFolder::StepStarted(const std::string& step, const std::string& agent, int64_t ts_ms,
+                               std::string_view kind, size_t map_items) {
+  if (StepReport* existing = Find(step)) {
+    existing->status = "running";
+    return;
+  }
+  RunReport& r = *report_;
+  if (kind == "map") {
+    // Its items follow: room for them now, rather than doubling (and copying) the list as
+    // they start, which would leave up to half of it unused at 10,000 items.
+    r.steps.reserve(r.steps.size() + 1 + map_items);
+  }
+  StepReport& s = r.steps.emplace_back();
+  s.step = step;
+  s.kind = kind;
+  s.agent = agent;
+  s.status = "running";
+  s.started_ms = ts_ms;
+  index_[step] = r.steps.size() - 1;
+}
+
+void ReportFolder::Requested(const std::string& step, int64_t attempt, std::string_view endpoint) {
+  if (StepReport* s = Find(step)) {
+    s->attempts = static_cast<int>(attempt);
+    s->model = endpoint;
+  }
+}
+
+void ReportFolder::Answered(const std::string& step, const std::string& agent, const Usage& u) {
+  RunReport& r = *report_;
+  r.usage += u;
+  if (!agent.empty()) r.usage_by_agent[agent] += u;
+  if (StepReport* s = Find(step)) s->usage += u;
+  if (StepReport* parent = Find(ParentPath(step))) parent->usage += u;
+}
+
+void ReportFolder::StepEnded(const std::string& step, const std::string& agent, int64_t ts_ms,
+                             bool completed, std::string_view text) {
+  StepReport* s = Find(step);
+  if (s == nullptr) return;
+  s->status = completed ? "completed" : "failed";
+  s->finished_ms = ts_ms;
+  if (!agent.empty()) s->agent = agent;  // a routed task's agent is known only now
+  (completed ? s->output : s->error) = text;
 }
 
 RunReport ReportFromEvents(const RunRecord& run, const std::vector<Event>& events) {

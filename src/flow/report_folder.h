@@ -19,6 +19,16 @@ class ReportFolder {
   void Apply(const std::string& kind, const std::string& step, const std::string& agent,
              int64_t ts_ms, const nlohmann::json& payload);
 
+  // What Apply reads of the frequent facts, for a caller that has them at hand: the scheduler
+  // writes those events as text and does not parse them back.
+  void StepStarted(const std::string& step, const std::string& agent, int64_t ts_ms,
+                   std::string_view kind, size_t map_items);
+  void Requested(const std::string& step, int64_t attempt, std::string_view endpoint);
+  void Answered(const std::string& step, const std::string& agent, const Usage& usage);
+  // `text` is the output of a completed step, the error of a failed one.
+  void StepEnded(const std::string& step, const std::string& agent, int64_t ts_ms, bool completed,
+                 std::string_view text);
+
  private:
   StepReport* Find(const std::string& path);
 

@@ -8,6 +8,7 @@
 #include "core/utf8.h"
 #include "flow/failover.h"
 #include "flow/map_source.h"
+#include "flow/step_events.h"
 
 namespace chorus {
 namespace {
@@ -17,13 +18,6 @@ constexpr int64_t kBaseBackoffUs = 500'000;
 
 std::string ItemPath(const std::string& step, int index) {
   return step + "[" + std::to_string(index) + "]";
-}
-
-nlohmann::json UsageJson(const Usage& u, bool estimated) {
-  return {{"input_tokens", u.input_tokens},
-          {"output_tokens", u.output_tokens},
-          {"cost_usd", u.cost_usd},
-          {"estimated", estimated}};
 }
 
 }  // namespace
@@ -49,12 +43,11 @@ RunStatus Scheduler::Run() {
       if (to_send_.empty() && StageSettled()) break;
       if (!Commit()) break;
       if (StageSettled()) break;
-      // About to wait: what was decided so far is recorded first, even when nothing that
-      // goes out needed it (time passes now, and a watcher should see the run's progress).
-      // A failed store stops the run, but like Commit it waits for what is already out.
-      if (!queue_->HasReady() && !FlushLog() && in_flight_ == 0) break;
+      bool stop = false;
+      std::optional<int64_t> wait_us = FlushBeforeWaiting(&stop);
+      if (stop) break;
       std::vector<Completion> done;
-      queue_->WaitAll(NextTimerWaitUs(), &done);
+      queue_->WaitAll(wait_us, &done);
       for (Completion& c : done) {
         Handle(std::move(c));
         // Bounded like the launches; a failed store stops the run in FlushLog, and the
@@ -204,15 +197,13 @@ void Scheduler::LaunchReady() {
 void Scheduler::Launch(size_t index) {
   Unit& unit = units_[index];
   if (SettleFromRecord(index)) return;
-  nlohmann::json started = {{"kind", unit.judge != JudgeRole::kNone ? "judge"
-                                     : unit.witness >= 0            ? "vote"
-                                     : unit.item_index >= 0
-                                         ? "map-item"
-                                         : std::string(StepKindName(unit.step->kind))}};
-  if (unit.item_index >= 0) {
-    started["item"] = unit.item_label.empty() ? unit.item : unit.item_label;
-  }
-  log_->Add("step.started", unit.path, unit.agent, std::move(started));
+  const std::string_view kind = unit.judge != JudgeRole::kNone ? "judge"
+                                : unit.witness >= 0            ? "vote"
+                                : unit.item_index >= 0         ? "map-item"
+                                                               : StepKindName(unit.step->kind);
+  const std::string* item = nullptr;
+  if (unit.item_index >= 0) item = unit.item_label.empty() ? &unit.item : &unit.item_label;
+  RecordStepStarted(*log_, unit.path, unit.agent, kind, item);
   if (unit.judge == JudgeRole::kNone && unit.step->route.enabled && !BeginRoute(index)) return;
   DispatchBrief(index);
 }
@@ -274,21 +265,20 @@ void Scheduler::Dispatch(size_t index) {
   request.idempotency_key = config_.run_id + "/" + unit.path + (unit.routing ? "/route/" : "/") +
                             std::to_string(unit.requests);
   const EndpointConfig& endpoint = Client(unit)->config();
-  nlohmann::json payload = {{"attempt", unit.requests},
-                            {"key", request.idempotency_key},
-                            {"endpoint", endpoint.name},
-                            {"model", endpoint.model},
-                            {"messages", MessagesJson(request.messages)}};
+  RequestFacts facts;
+  facts.attempt = unit.requests;
+  facts.key = request.idempotency_key;
+  facts.endpoint = endpoint.name;
+  facts.model = endpoint.model;
+  facts.messages = &request.messages;
   if (unit.queued_at_us >= 0) {
-    payload["queued_ms"] = (config_.clock->MonotonicUs() - unit.queued_at_us) / 1000;
+    facts.queued_ms = (config_.clock->MonotonicUs() - unit.queued_at_us) / 1000;
     unit.queued_at_us = -1;
   }
   // Sent before an interruption but never answered: the same key goes out again.
-  if (config_.journal && config_.journal->Requested(request.idempotency_key) &&
-      !config_.journal->Outcome(request.idempotency_key)) {
-    payload["resent"] = true;
-  }
-  log_->Add("llm.request", unit.path, unit.agent, std::move(payload));
+  facts.resent = config_.journal && config_.journal->Requested(request.idempotency_key) &&
+                 !config_.journal->Outcome(request.idempotency_key);
+  RecordRequest(*log_, unit.path, unit.agent, facts);
   to_send_.emplace_back(index, std::move(request));
 }
 
@@ -305,6 +295,21 @@ bool Scheduler::FlushLog() {
   to_send_.clear();
   timers_.clear();
   return false;
+}
+
+std::optional<int64_t> Scheduler::FlushBeforeWaiting(bool* stop) {
+  std::optional<int64_t> wait_us = NextTimerWaitUs();
+  if (queue_->HasReady() || log_->empty()) return wait_us;
+  // Time passes now, so what was decided is recorded even though nothing that goes out
+  // needs it, and a watcher sees the run's progress: at once when nothing is in flight, and
+  // otherwise within the commit window, with the answers that arrive meanwhile.
+  const int64_t waited = config_.clock->MonotonicUs() - log_->pending_since_us();
+  if (in_flight_ > 0 && waited < kCommitWindowUs) {
+    return std::min(wait_us.value_or(kCommitWindowUs), kCommitWindowUs - waited);
+  }
+  // A failed store stops the run, but like Commit it waits for what is already out.
+  if (!FlushLog() && in_flight_ == 0) *stop = true;
+  return wait_us;
 }
 
 bool Scheduler::MustFlushBeforeSending() const {
@@ -370,18 +375,15 @@ void Scheduler::Handle(Completion c) {
 void Scheduler::HandleAnswer(size_t index, const ChatResponse& response, bool recorded) {
   Unit& unit = units_[index];
   std::string text = response.text;
-  nlohmann::json payload = {{"attempt", unit.requests},
-                            {"finish_reason", response.finish_reason},
-                            {"model", response.model},
-                            {"latency_ms", response.latency_ms},
-                            {"usage", UsageJson(response.usage, response.usage_estimated)}};
+  std::string warning;
   if (auto bad = FindInvalidUtf8(text)) {
-    payload["warning"] = "the answer was not valid UTF-8 at byte " + std::to_string(*bad) +
-                         "; invalid bytes were replaced with U+FFFD";
+    warning = "the answer was not valid UTF-8 at byte " + std::to_string(*bad) +
+              "; invalid bytes were replaced with U+FFFD";
     text = SanitizeUtf8(text);
   }
-  payload["text"] = text;
-  if (!recorded) log_->Add("llm.response", unit.path, unit.agent, std::move(payload));
+  if (!recorded) {
+    RecordResponse(*log_, unit.path, unit.agent, unit.requests, response, text, warning);
+  }
   if (unit.routing) {
     OnRouterAnswer(index, text);
     return;
@@ -469,10 +471,7 @@ void Scheduler::CompleteUnit(size_t index, StepOutput output, bool record) {
     // What an agent produces is as sensitive as what it read (a replayed output keeps the
     // label it was recorded with).
     output.sensitivity = unit.read_sensitivity;
-    nlohmann::json payload = {{"output", output.text}, {"attempts", unit.requests}};
-    if (!output.json.is_null()) payload["json"] = output.json;
-    if (output.sensitivity != Label::kPublic) payload["label"] = LabelName(output.sensitivity);
-    log_->Add("step.completed", unit.path, unit.agent, std::move(payload));
+    RecordUnitCompleted(*log_, unit.path, unit.agent, output, unit.requests);
   }
   EndConversationTurn(index, output);
   unit.output = std::move(output);
@@ -504,9 +503,7 @@ void Scheduler::FinishStepRunIfDone(StepRun& run) {
   StepOutput combined = CombineMapOutputs(labels, items);
   // No "json": it is the array of the items' own outputs, each already in its item's
   // step.completed, and a wide map would write every answer into the store a third time.
-  nlohmann::json payload = {{"output", combined.text}, {"items", items.size()}};
-  if (combined.sensitivity != Label::kPublic) payload["label"] = LabelName(combined.sensitivity);
-  log_->Add("step.completed", step.id, "", std::move(payload));
+  RecordMapCompleted(*log_, step.id, combined, items.size());
   outputs_[step.id] = std::move(combined);
 }
 

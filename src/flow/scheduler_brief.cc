@@ -36,7 +36,7 @@ void Scheduler::DispatchBrief(size_t index) {
     FailUnit(index, "cannot build the brief: " + built.message());
     return;
   }
-  log_->Add("brief.dispatched", unit.path, unit.agent, unit.brief.ToJson());
+  log_->AddText("brief.dispatched", unit.path, unit.agent, unit.brief.ToJsonText());
   SendRequest(index);
 }
 

@@ -151,7 +151,7 @@ void Scheduler::DecideGate(size_t index) {
     unit.escalated = true;
     unit.agent = gate.escalate_to;
     unit.brief.context.push_back(EscalationContext(round));
-    log_->Add("brief.dispatched", unit.path, unit.agent, unit.brief.ToJson());
+    log_->AddText("brief.dispatched", unit.path, unit.agent, unit.brief.ToJsonText());
     unit.feedback = std::move(reasons);
     SendRequest(index);
     return;

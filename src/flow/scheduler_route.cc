@@ -57,7 +57,7 @@ bool Scheduler::BeginRoute(size_t index) {
   unit.brief = RouterBrief(unit.path, route.request, *config_.team, route.decision,
                            routing_->AgentNames(*unit.step));
   unit.routing = std::make_unique<PendingRoute>(std::move(route));
-  log_->Add("brief.dispatched", unit.path, unit.agent, unit.brief.ToJson());
+  log_->AddText("brief.dispatched", unit.path, unit.agent, unit.brief.ToJsonText());
   SendRequest(index);
   return false;
 }

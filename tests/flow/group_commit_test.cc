@@ -4,9 +4,12 @@
 // committed and sent in slices rather than all at once.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <functional>
+#include <mutex>
 #include <thread>
 
 #include "chorus/run.h"
@@ -41,18 +44,22 @@ class CountingStore final : public Store {
   std::unique_ptr<Store> inner_;
 };
 
-// Answers from its own threads: the first request after 10 ms, the others after 300 ms.
-class LateClient final : public ModelClient {
+// Answers from its own threads, the nth request after delay_us(n); `before_answer`, if set,
+// runs on that thread just before the answer is delivered.
+class ThreadedClient final : public ModelClient {
  public:
-  LateClient() { config_.name = "m"; }
-  ~LateClient() override {
+  explicit ThreadedClient(std::function<int64_t(int)> delay_us) : delay_us_(std::move(delay_us)) {
+    config_.name = "m";
+  }
+  ~ThreadedClient() override {
     for (std::thread& t : threads_) t.join();
   }
-  void Submit(ChatRequest, Callback done) override {
-    int delay_ms = submitted_++ == 0 ? 10 : 300;
+  void Submit(ChatRequest request, Callback done) override {
+    int64_t delay_us = delay_us_(submitted_++);
     ++pending_;
-    threads_.emplace_back([this, delay_ms, done = std::move(done)] {
-      std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    threads_.emplace_back([this, delay_us, key = request.idempotency_key, done = std::move(done)] {
+      std::this_thread::sleep_for(std::chrono::microseconds(delay_us));
+      if (before_answer) before_answer(key);
       --pending_;
       done(Text("ok"));
     });
@@ -60,12 +67,20 @@ class LateClient final : public ModelClient {
   const EndpointConfig& config() const override { return config_; }
   int64_t pending() const override { return pending_; }
 
+  std::function<void(const std::string& key)> before_answer;
+
  private:
+  std::function<int64_t(int)> delay_us_;
   EndpointConfig config_;
   int submitted_ = 0;  // the scheduler's thread only
   std::atomic<int64_t> pending_{0};
   std::vector<std::thread> threads_;
 };
+
+// The first request is answered after 10 ms, the others after 300 ms.
+ThreadedClient LateClient() {
+  return ThreadedClient([](int n) -> int64_t { return n == 0 ? 10'000 : 300'000; });
+}
 
 class GroupCommitTest : public ::testing::Test {
  protected:
@@ -206,7 +221,7 @@ TEST_F(GroupCommitTest, AFailedStoreStillWaitsForWhatIsAlreadyOut) {
   // Batch 1 opens the run, batch 2 records the four requests; batch 3, the first answer's
   // events written before waiting for the other three, fails.
   store_->fail_from_batch = 3;
-  LateClient client;
+  ThreadedClient client = LateClient();
   RunOptions o;
   o.store = store_.get();
   o.clients["m"] = &client;
@@ -227,6 +242,46 @@ TEST_F(GroupCommitTest, ALongInProcessRunStillReachesTheStoreSteadily) {
   EXPECT_GE(store_->batches.size(), 4u);  // 5,000 units make ~20,000 events
   for (size_t batch : store_->batches) EXPECT_LE(batch, 4096u + 8u);
   EXPECT_EQ(Count(report.run_id, "step.completed"), 5001u);
+}
+
+TEST_F(GroupCommitTest, AnswersArrivingTogetherShareACommit) {
+  AddMap(40);
+  // One answer every half millisecond: one commit each before the commit window.
+  ThreadedClient client([](int n) -> int64_t { return 20'000 + n * 500; });
+  RunOptions o;
+  o.store = store_.get();
+  o.clients["m"] = &client;
+  auto report = RunTeam(team_, std::move(o));
+  ASSERT_TRUE(report && report->status == RunStatus::kCompleted);
+  EXPECT_LT(store_->batches.size(), 20u);
+  EXPECT_EQ(Count(report->run_id, "llm.response"), 40u);
+  EXPECT_EQ(Count(report->run_id, "step.completed"), 41u);
+}
+
+TEST_F(GroupCommitTest, AnAnswerIsCommittedWhileTheRunWaitsForOthers) {
+  AddMap(3);
+  ThreadedClient client = LateClient();
+  // Read from a connection of its own, as a watcher (`chorus show`) would.
+  auto watcher = OpenSqliteStore(dir_ + "/s.db");
+  ASSERT_TRUE(watcher);
+  std::mutex mu;
+  std::vector<size_t> responses_seen;
+  client.before_answer = [&](const std::string& key) {
+    auto events = (*watcher)->LoadEvents(RunIdOf(key));
+    size_t n = 0;
+    for (const Event& e : events ? *events : std::vector<Event>{}) n += e.kind == "llm.response";
+    std::lock_guard<std::mutex> lock(mu);
+    responses_seen.push_back(n);
+  };
+  RunOptions o;
+  o.store = store_.get();
+  o.clients["m"] = &client;
+  auto report = RunTeam(team_, std::move(o));
+  ASSERT_TRUE(report && report->status == RunStatus::kCompleted);
+  ASSERT_EQ(responses_seen.size(), 3u);
+  std::sort(responses_seen.begin(), responses_seen.end());
+  // The first answer came 290 ms before the others: it was in the store when they came.
+  EXPECT_EQ(responses_seen, (std::vector<size_t>{0, 1, 1}));
 }
 
 }  // namespace

@@ -1,0 +1,221 @@
+#include "core/json_text.h"
+
+#include <cassert>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+namespace chorus {
+namespace {
+
+constexpr uint64_t kOnes = 0x0101010101010101ull;
+constexpr uint64_t kHighBits = 0x8080808080808080ull;
+
+// Whether any of the eight bytes of `w` is below 0x20, a quote, a backslash or not ASCII:
+// the bytes that cannot be copied into a JSON string as they are.
+bool NeedsAttention(uint64_t w) {
+  auto has_zero_byte = [](uint64_t v) { return (v - kOnes) & ~v & kHighBits; };
+  uint64_t below_space = (w - kOnes * 0x20) & ~w & kHighBits;
+  return (w & kHighBits) | below_space | has_zero_byte(w ^ (kOnes * '"')) |
+         has_zero_byte(w ^ (kOnes * '\\'));
+}
+
+// The length of the well-formed UTF-8 sequence at s[i] (Unicode table 3-7), or 0 when there
+// is none; then *skip is how many bytes the replacement character stands for: the lead byte
+// and the continuation bytes that were still possible before the sequence broke off. The
+// byte that broke it is read again, as the start of what follows (nlohmann::json's rule).
+size_t SequenceAt(const unsigned char* s, size_t n, size_t i, size_t* skip) {
+  const unsigned char c = s[i];
+  size_t len;
+  unsigned char lo = 0x80, hi = 0xBF;  // the range of the second byte
+  if (c >= 0xC2 && c <= 0xDF) {
+    len = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    len = 3;
+    if (c == 0xE0) lo = 0xA0;  // no overlong forms
+    if (c == 0xED) hi = 0x9F;  // no surrogates
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    len = 4;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;  // nothing above U+10FFFF
+  } else {
+    *skip = 1;
+    return 0;
+  }
+  for (size_t k = 1; k < len; ++k) {
+    const bool in_range =
+        i + k < n && s[i + k] >= (k == 1 ? lo : 0x80) && s[i + k] <= (k == 1 ? hi : 0xBF);
+    if (!in_range) {
+      *skip = k;
+      return 0;
+    }
+  }
+  return len;
+}
+
+void AppendEscapedByte(std::string& out, unsigned char c) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  switch (c) {
+    case '"':
+      out.append("\\\"");
+      break;
+    case '\\':
+      out.append("\\\\");
+      break;
+    case '\n':
+      out.append("\\n");
+      break;
+    case '\r':
+      out.append("\\r");
+      break;
+    case '\t':
+      out.append("\\t");
+      break;
+    case '\b':
+      out.append("\\b");
+      break;
+    case '\f':
+      out.append("\\f");
+      break;
+    default:
+      out.append("\\u00");
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xF]);
+  }
+}
+
+}  // namespace
+
+void AppendJsonString(std::string& out, std::string_view text) {
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t n = text.size();
+  out.reserve(out.size() + n + 2);
+  out.push_back('"');
+  size_t verbatim = 0;  // start of the bytes not yet copied
+  size_t i = 0;
+  while (i < n) {
+    while (i + 8 <= n) {
+      uint64_t word;
+      std::memcpy(&word, s + i, 8);
+      if (NeedsAttention(word)) break;
+      i += 8;
+    }
+    if (i >= n) break;
+    const unsigned char c = s[i];
+    if (c >= 0x80) {
+      size_t skip = 0;
+      if (size_t len = SequenceAt(s, n, i, &skip)) {
+        i += len;
+        continue;
+      }
+      out.append(text.data() + verbatim, i - verbatim);
+      out.append("\xEF\xBF\xBD");
+      i += skip;
+      verbatim = i;
+    } else if (c < 0x20 || c == '"' || c == '\\') {
+      out.append(text.data() + verbatim, i - verbatim);
+      AppendEscapedByte(out, c);
+      verbatim = ++i;
+    } else {
+      ++i;
+    }
+  }
+  out.append(text.data() + verbatim, n - verbatim);
+  out.push_back('"');
+}
+
+void AppendJsonNumber(std::string& out, double value) {
+  if (!std::isfinite(value)) {
+    out.append("null");  // JSON has no NaN or infinity
+    return;
+  }
+  char buffer[32];
+  auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
+  out.append(buffer, ec == std::errc() ? end : buffer);
+}
+
+void JsonWriter::BeforeValue() {
+  if (need_comma_) out_->push_back(',');
+  need_comma_ = true;
+}
+
+void JsonWriter::BeginObject() {
+  BeforeValue();
+  out_->push_back('{');
+  need_comma_ = false;
+#ifndef NDEBUG
+  last_keys_.emplace_back();
+#endif
+}
+
+void JsonWriter::EndObject() {
+  out_->push_back('}');
+  need_comma_ = true;
+#ifndef NDEBUG
+  last_keys_.pop_back();
+#endif
+}
+
+void JsonWriter::BeginArray() {
+  BeforeValue();
+  out_->push_back('[');
+  need_comma_ = false;
+}
+
+void JsonWriter::EndArray() {
+  out_->push_back(']');
+  need_comma_ = true;
+}
+
+void JsonWriter::Key(std::string_view name) {
+#ifndef NDEBUG
+  assert(!last_keys_.empty() && "a member name outside an object");
+  assert((last_keys_.back().empty() || last_keys_.back() < name) &&
+         "member names must ascend, as nlohmann::json prints them");
+  last_keys_.back().assign(name);
+#endif
+  BeforeValue();
+  AppendJsonString(*out_, name);
+  out_->push_back(':');
+  need_comma_ = false;  // the value follows
+}
+
+void JsonWriter::String(std::string_view text) {
+  BeforeValue();
+  AppendJsonString(*out_, text);
+}
+
+void JsonWriter::Int(int64_t value) {
+  BeforeValue();
+  char buffer[24];
+  auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
+  out_->append(buffer, end);
+}
+
+void JsonWriter::Bool(bool value) {
+  BeforeValue();
+  out_->append(value ? "true" : "false");
+}
+
+void JsonWriter::Double(double value) {
+  BeforeValue();
+  if (value == 0.0 && !std::signbit(value)) {
+    out_->append("0.0");  // the usual cost of a free model, without a detour
+    return;
+  }
+  out_->append(nlohmann::json(value).dump());
+}
+
+void JsonWriter::Json(const nlohmann::json& value) {
+  BeforeValue();
+  out_->append(value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+void JsonWriter::Strings(const std::vector<std::string>& items) {
+  BeginArray();
+  for (const std::string& item : items) String(item);
+  EndArray();
+}
+
+}  // namespace chorus

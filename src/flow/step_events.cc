@@ -1,0 +1,120 @@
+#include "flow/step_events.h"
+
+#include "chorus/privacy.h"
+#include "core/json_text.h"
+
+namespace chorus {
+namespace {
+
+void LabelMember(JsonWriter& w, Label label) {
+  if (label != Label::kPublic) w.Member("label", LabelName(label));
+}
+
+}  // namespace
+
+void RecordStepStarted(EventLog& log, std::string path, std::string agent, std::string_view kind,
+                       const std::string* item) {
+  std::string payload;
+  JsonWriter w(&payload);
+  w.BeginObject();
+  if (item) w.Member("item", *item);
+  w.Member("kind", kind);
+  w.EndObject();
+  log.AddText("step.started", std::move(path), std::move(agent), std::move(payload),
+              [kind](ReportFolder& report, const Event& e) {
+                report.StepStarted(e.step, e.agent, e.ts_ms, kind, 0);
+              });
+}
+
+void RecordRequest(EventLog& log, std::string path, std::string agent, const RequestFacts& r) {
+  std::string payload;
+  size_t size = 160;
+  for (const ChatMessage& m : *r.messages) size += m.content.size() + 32;
+  payload.reserve(size);
+  JsonWriter w(&payload);
+  w.BeginObject();
+  w.Member("attempt", r.attempt);
+  w.Member("endpoint", r.endpoint);
+  w.Member("key", r.key);
+  w.Key("messages");
+  w.BeginArray();
+  for (const ChatMessage& m : *r.messages) {
+    w.BeginObject();
+    w.Member("content", m.content);
+    w.Member("role", m.role);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Member("model", r.model);
+  if (r.queued_ms >= 0) w.Member("queued_ms", r.queued_ms);
+  if (r.resent) w.Member("resent", true);
+  w.EndObject();
+  log.AddText("llm.request", std::move(path), std::move(agent), std::move(payload),
+              [&r](ReportFolder& report, const Event& e) {
+                report.Requested(e.step, r.attempt, r.endpoint);
+              });
+}
+
+void RecordResponse(EventLog& log, std::string path, std::string agent, int attempt,
+                    const ChatResponse& response, std::string_view text, std::string_view warning) {
+  std::string payload;
+  payload.reserve(text.size() + 256);
+  JsonWriter w(&payload);
+  w.BeginObject();
+  w.Member("attempt", attempt);
+  w.Member("finish_reason", response.finish_reason);
+  w.Member("latency_ms", response.latency_ms);
+  w.Member("model", response.model);
+  w.Member("text", text);
+  w.Key("usage");
+  w.BeginObject();
+  w.Key("cost_usd");
+  w.Double(response.usage.cost_usd);
+  w.Member("estimated", response.usage_estimated);
+  w.Member("input_tokens", response.usage.input_tokens);
+  w.Member("output_tokens", response.usage.output_tokens);
+  w.EndObject();
+  if (!warning.empty()) w.Member("warning", warning);
+  w.EndObject();
+  log.AddText("llm.response", std::move(path), std::move(agent), std::move(payload),
+              [&response](ReportFolder& report, const Event& e) {
+                report.Answered(e.step, e.agent, response.usage);
+              });
+}
+
+void RecordUnitCompleted(EventLog& log, std::string path, std::string agent,
+                         const StepOutput& output, int attempts) {
+  std::string payload;
+  payload.reserve(output.text.size() * (output.json.is_null() ? 1 : 2) + 64);
+  JsonWriter w(&payload);
+  w.BeginObject();
+  w.Member("attempts", attempts);
+  if (!output.json.is_null()) {
+    w.Key("json");
+    w.Json(output.json);
+  }
+  LabelMember(w, output.sensitivity);
+  w.Member("output", output.text);
+  w.EndObject();
+  log.AddText("step.completed", std::move(path), std::move(agent), std::move(payload),
+              [&output](ReportFolder& report, const Event& e) {
+                report.StepEnded(e.step, e.agent, e.ts_ms, true, output.text);
+              });
+}
+
+void RecordMapCompleted(EventLog& log, std::string path, const StepOutput& combined, size_t items) {
+  std::string payload;
+  payload.reserve(combined.text.size() + 64);
+  JsonWriter w(&payload);
+  w.BeginObject();
+  w.Member("items", static_cast<int64_t>(items));
+  LabelMember(w, combined.sensitivity);
+  w.Member("output", combined.text);
+  w.EndObject();
+  log.AddText("step.completed", std::move(path), "", std::move(payload),
+              [&combined](ReportFolder& report, const Event& e) {
+                report.StepEnded(e.step, e.agent, e.ts_ms, true, combined.text);
+              });
+}
+
+}  // namespace chorus
