@@ -6,6 +6,8 @@
 #include <string>
 #include <utility>
 
+#include "model/curl_api.h"
+
 namespace chorus {
 namespace {
 
@@ -59,18 +61,16 @@ struct CurlClient::Shard {
   int64_t deadline_us = -1;  // when curl wants CURL_SOCKET_TIMEOUT; -1: no timer
 };
 
-// curl_global_init is not thread-safe and must run once per process. The descriptor limit is
-// left alone: a fan-out wider than `ulimit -n` is the operator's call (the benchmarks raise it).
-const Status& CurlClient::GlobalInit() {
-  static const Status status = [] {
-    CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-    if (rc != CURLE_OK) {
-      return Status::Internal(std::string("curl_global_init failed: ") + curl_easy_strerror(rc));
-    }
-    return Status::Ok();
-  }();
-  return status;
-}
+// The descriptor limit is left alone: a fan-out wider than `ulimit -n` is the operator's call
+// (the benchmarks raise it).
+
+namespace {
+
+// Only called once a request has loaded libcurl (Start); before that there is nothing to
+// clean up, time out or read.
+const CurlApi& Curl() { return **LoadCurl(); }
+
+}  // namespace
 
 CurlClient::CurlClient(int epoll_fd, std::vector<uint32_t>* owners, long max_cached_connections,
                        size_t max_idle_handles, std::atomic<int64_t>* active)
@@ -81,8 +81,8 @@ CurlClient::CurlClient(int epoll_fd, std::vector<uint32_t>* owners, long max_cac
       active_(active) {}
 
 CurlClient::~CurlClient() {
-  for (auto& shard : shards_) curl_multi_cleanup(shard->multi);  // closes cached connections
-  for (auto& t : idle_) curl_easy_cleanup(t->easy);
+  for (auto& shard : shards_) Curl().multi_cleanup(shard->multi);  // closes cached connections
+  for (auto& t : idle_) Curl().easy_cleanup(t->easy);
 }
 
 void CurlClient::OnEvent(int fd, uint32_t events, uint32_t owner) {
@@ -91,7 +91,7 @@ void CurlClient::OnEvent(int fd, uint32_t events, uint32_t owner) {
   if (events & EPOLLOUT) flags |= CURL_CSELECT_OUT;
   if (events & (EPOLLERR | EPOLLHUP)) flags |= CURL_CSELECT_ERR;
   int still_running = 0;
-  curl_multi_socket_action(shards_[owner - 1]->multi, fd, flags, &still_running);
+  Curl().multi_socket_action(shards_[owner - 1]->multi, fd, flags, &still_running);
 }
 
 int64_t CurlClient::NextDeadlineUs() const {
@@ -109,7 +109,7 @@ void CurlClient::RunExpiredTimers(int64_t now_us) {
     if (shard->deadline_us < 0 || shard->deadline_us > now_us) continue;
     shard->deadline_us = -1;  // curl re-arms through OnTimer if it still needs one
     int still_running = 0;
-    curl_multi_socket_action(shard->multi, CURL_SOCKET_TIMEOUT, 0, &still_running);
+    Curl().multi_socket_action(shard->multi, CURL_SOCKET_TIMEOUT, 0, &still_running);
   }
 }
 
@@ -126,15 +126,15 @@ CurlClient::Shard* CurlClient::ShardWithRoom() {
     if (shard->active < kShardCapacity) return shard.get();
   }
   auto shard = std::make_unique<Shard>();
-  shard->multi = curl_multi_init();
+  shard->multi = Curl().multi_init();
   if (shard->multi == nullptr) return nullptr;
   shard->owner = this;
   shard->index = static_cast<uint32_t>(shards_.size());
-  curl_multi_setopt(shard->multi, CURLMOPT_SOCKETFUNCTION, &CurlClient::OnSocket);
-  curl_multi_setopt(shard->multi, CURLMOPT_SOCKETDATA, shard.get());
-  curl_multi_setopt(shard->multi, CURLMOPT_TIMERFUNCTION, &CurlClient::OnTimer);
-  curl_multi_setopt(shard->multi, CURLMOPT_TIMERDATA, shard.get());
-  curl_multi_setopt(shard->multi, CURLMOPT_MAXCONNECTS, max_cached_connections_);
+  Curl().multi_setopt(shard->multi, CURLMOPT_SOCKETFUNCTION, &CurlClient::OnSocket);
+  Curl().multi_setopt(shard->multi, CURLMOPT_SOCKETDATA, shard.get());
+  Curl().multi_setopt(shard->multi, CURLMOPT_TIMERFUNCTION, &CurlClient::OnTimer);
+  Curl().multi_setopt(shard->multi, CURLMOPT_TIMERDATA, shard.get());
+  Curl().multi_setopt(shard->multi, CURLMOPT_MAXCONNECTS, max_cached_connections_);
   shards_.push_back(std::move(shard));
   return shards_.back().get();
 }
@@ -142,9 +142,9 @@ CurlClient::Shard* CurlClient::ShardWithRoom() {
 void CurlClient::Start(HttpRequest request) {
   // libcurl (and the TLS library behind it) is initialised by the first request that needs
   // it: a run on plain-HTTP or offline models never pays for it, in time or in memory.
-  if (const Status& init = GlobalInit(); !init.ok()) {
+  if (Result<const CurlApi*> loaded = LoadCurl(); !loaded) {
     active_->fetch_sub(1, std::memory_order_relaxed);
-    if (request.on_done) request.on_done(init);
+    if (request.on_done) request.on_done(loaded.error());
     return;
   }
   std::unique_ptr<Transfer> t;
@@ -153,7 +153,7 @@ void CurlClient::Start(HttpRequest request) {
     idle_.pop_back();
   } else {
     t = std::make_unique<Transfer>();
-    t->easy = curl_easy_init();
+    t->easy = Curl().easy_init();
     if (t->easy == nullptr) {
       active_->fetch_sub(1, std::memory_order_relaxed);
       if (request.on_done) {
@@ -168,36 +168,36 @@ void CurlClient::Start(HttpRequest request) {
   CURL* easy = t->easy;
 
   for (const std::string& line : r.headers) {
-    t->header_list = curl_slist_append(t->header_list, line.c_str());
+    t->header_list = Curl().slist_append(t->header_list, line.c_str());
   }
-  t->header_list = curl_slist_append(t->header_list, "Expect:");
+  t->header_list = Curl().slist_append(t->header_list, "Expect:");
 
-  curl_easy_setopt(easy, CURLOPT_URL, r.url.c_str());
-  curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+  Curl().easy_setopt(easy, CURLOPT_URL, r.url.c_str());
+  Curl().easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
   if (r.method == "GET" && r.body.empty()) {
-    curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+    Curl().easy_setopt(easy, CURLOPT_HTTPGET, 1L);
   } else if (r.method == "HEAD") {
-    curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
+    Curl().easy_setopt(easy, CURLOPT_NOBODY, 1L);
   } else {
     // POSTFIELDS points into the request: the body is sent without being copied.
-    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, r.body.data());
-    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
-    if (r.method != "POST") curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, r.method.c_str());
+    Curl().easy_setopt(easy, CURLOPT_POSTFIELDS, r.body.data());
+    Curl().easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
+    if (r.method != "POST") Curl().easy_setopt(easy, CURLOPT_CUSTOMREQUEST, r.method.c_str());
   }
-  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, t->header_list);
-  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
+  Curl().easy_setopt(easy, CURLOPT_HTTPHEADER, t->header_list);
+  Curl().easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  Curl().easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
   // Chat responses arrive in small pieces; a 4 KiB receive buffer (curl's default is 16) keeps
   // 100,000 concurrent transfers within a few hundred MB.
-  curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, 4096L);
-  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(r.timeout_ms));
-  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(r.connect_timeout_ms));
-  curl_easy_setopt(easy, CURLOPT_PRIVATE, t.get());
-  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, t->error);
-  curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &CurlClient::OnHeaderLine);
-  curl_easy_setopt(easy, CURLOPT_HEADERDATA, t.get());
-  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &CurlClient::OnBody);
-  curl_easy_setopt(easy, CURLOPT_WRITEDATA, t.get());
+  Curl().easy_setopt(easy, CURLOPT_BUFFERSIZE, 4096L);
+  Curl().easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(r.timeout_ms));
+  Curl().easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(r.connect_timeout_ms));
+  Curl().easy_setopt(easy, CURLOPT_PRIVATE, t.get());
+  Curl().easy_setopt(easy, CURLOPT_ERRORBUFFER, t->error);
+  Curl().easy_setopt(easy, CURLOPT_HEADERFUNCTION, &CurlClient::OnHeaderLine);
+  Curl().easy_setopt(easy, CURLOPT_HEADERDATA, t.get());
+  Curl().easy_setopt(easy, CURLOPT_WRITEFUNCTION, &CurlClient::OnBody);
+  Curl().easy_setopt(easy, CURLOPT_WRITEDATA, t.get());
 
   Transfer* raw = t.get();
   raw->live_index = live_.size();
@@ -208,10 +208,10 @@ void CurlClient::Start(HttpRequest request) {
                                             ": curl_multi_init failed (out of memory)"));
     return;
   }
-  CURLMcode rc = curl_multi_add_handle(shard->multi, easy);
+  CURLMcode rc = Curl().multi_add_handle(shard->multi, easy);
   if (rc != CURLM_OK) {
     Complete(raw, Status::Internal(r.method + " " + RedactUrl(r.url) +
-                                   ": curl_multi_add_handle failed: " + curl_multi_strerror(rc)));
+                                   ": curl_multi_add_handle failed: " + Curl().multi_strerror(rc)));
     return;
   }
   raw->shard = shard;
@@ -223,12 +223,12 @@ void CurlClient::HarvestFinished() {
   for (size_t i = 0; i < shards_.size(); ++i) {
     CURLMsg* msg;
     int left = 0;
-    while ((msg = curl_multi_info_read(shards_[i]->multi, &left)) != nullptr) {
+    while ((msg = Curl().multi_info_read(shards_[i]->multi, &left)) != nullptr) {
       if (msg->msg != CURLMSG_DONE) continue;
       CURL* easy = msg->easy_handle;
       CURLcode rc = msg->data.result;  // msg dies with remove_handle
       Transfer* t = nullptr;
-      curl_easy_getinfo(easy, CURLINFO_PRIVATE, &t);
+      Curl().easy_getinfo(easy, CURLINFO_PRIVATE, &t);
       Complete(t, StatusFromCurl(*t, rc));
     }
   }
@@ -236,7 +236,7 @@ void CurlClient::HarvestFinished() {
 
 void CurlClient::Complete(Transfer* t, Status status) {
   if (t->shard != nullptr) {
-    curl_multi_remove_handle(t->shard->multi, t->easy);
+    Curl().multi_remove_handle(t->shard->multi, t->easy);
     --t->shard->active;
     t->shard = nullptr;
   }
@@ -251,7 +251,7 @@ void CurlClient::Complete(Transfer* t, Status status) {
     live_[index]->live_index = index;
   }
   live_.pop_back();
-  curl_slist_free_all(owned->header_list);
+  Curl().slist_free_all(owned->header_list);
   owned->header_list = nullptr;
   owned->request = HttpRequest{};
   owned->headers.clear();
@@ -260,10 +260,10 @@ void CurlClient::Complete(Transfer* t, Status status) {
   owned->aborted_by_receiver = false;
   owned->error[0] = '\0';
   if (idle_.size() < max_idle_handles_) {
-    curl_easy_reset(owned->easy);
+    Curl().easy_reset(owned->easy);
     idle_.push_back(std::move(owned));
   } else {
-    curl_easy_cleanup(owned->easy);
+    Curl().easy_cleanup(owned->easy);
   }
 
   active_->fetch_sub(1, std::memory_order_relaxed);
@@ -273,7 +273,7 @@ void CurlClient::Complete(Transfer* t, Status status) {
 Status CurlClient::StatusFromCurl(const Transfer& t, CURLcode rc) const {
   if (rc == CURLE_OK) return Status::Ok();
   std::string where = t.request.method + " " + RedactUrl(t.request.url) + ": ";
-  std::string detail = t.error[0] != '\0' ? t.error : curl_easy_strerror(rc);
+  std::string detail = t.error[0] != '\0' ? t.error : Curl().easy_strerror(rc);
   switch (rc) {
     case CURLE_OPERATION_TIMEDOUT:
       return Status::DeadlineExceeded(where + "timed out (" + detail + ")");
@@ -329,7 +329,7 @@ int CurlClient::OnSocket(CURL*, curl_socket_t fd, int what, void* shard_ptr, voi
 void CurlClient::DeliverHeaders(Transfer* t) {
   t->headers_delivered = true;
   long code = 0;
-  curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
+  Curl().easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
   if (t->request.on_headers) t->request.on_headers(static_cast<int>(code), t->headers);
 }
 
@@ -345,7 +345,7 @@ size_t CurlClient::OnHeaderLine(char* data, size_t size, size_t count, void* t_p
   }
   if (line == "\r\n" || line == "\n") {
     long code = 0;
-    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
+    Curl().easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
     if (code >= 200) DeliverHeaders(t);
     return n;
   }

@@ -21,9 +21,6 @@ namespace chorus {
 
 class CurlClient {
  public:
-  // curl_global_init, once per process; its outcome for every later caller.
-  static const Status& GlobalInit();
-
   // `owners` is the transport's table of descriptor owners: the client marks its descriptors
   // with 1 + the index of their shard, and treats every other non-zero value as someone else's.
   // `active` is the transport's count of unfinished requests, decremented before each on_done.

@@ -39,6 +39,17 @@ Answer JsonAnswer(int status, std::string body) {
 
 bool IsAnthropic(const std::string& path) { return path == kAnthropicPath; }
 
+// "/v1/x?y" from a target in origin-form or, as a client sends it through a proxy (this
+// server then stands for both), absolute-form: "http://host:port/v1/x?y".
+std::string PathOf(const std::string& target) {
+  size_t start = 0;
+  if (target.rfind("http://", 0) == 0 || target.rfind("https://", 0) == 0) {
+    start = target.find('/', target.find("//") + 2);
+    if (start == std::string::npos) return "/";
+  }
+  return target.substr(start, target.find('?', start) - start);
+}
+
 bool IsTrue(const Json& object, const char* key) {
   if (!object.is_object()) return false;
   auto it = object.find(key);
@@ -79,7 +90,7 @@ bool Service::Authorized(const HttpExchange& request) const {
 }
 
 Answer Service::Handle(const HttpExchange& request) {
-  const std::string path = request.target.substr(0, request.target.find('?'));
+  const std::string path = PathOf(request.target);
   if (path.rfind("/_", 0) == 0) return HandleControl(request, path);
 
   ++stats_.requests;
