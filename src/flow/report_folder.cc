@@ -12,16 +12,35 @@ Usage UsageFrom(const nlohmann::json& j) {
 }
 
 // "reviews[3]" -> "reviews"; "" when the path is not a map item.
-std::string ParentPath(const std::string& path) {
+std::string_view ParentPath(std::string_view path) {
   size_t bracket = path.find('[');
-  return bracket == std::string::npos ? std::string() : path.substr(0, bracket);
+  return bracket == std::string_view::npos ? std::string_view() : path.substr(0, bracket);
 }
 
 }  // namespace
 
-StepReport* ReportFolder::Find(const std::string& path) {
+std::optional<size_t> ReportFolder::ItemSlot(std::string_view path) const {
+  const size_t bracket = path.find('[');
+  if (bracket == std::string_view::npos || bracket + 2 > path.size() - 1 || path.back() != ']') {
+    return std::nullopt;
+  }
+  size_t item = 0;
+  for (char c : path.substr(bracket + 1, path.size() - bracket - 2)) {
+    if (c < '0' || c > '9' || item > (size_t{1} << 40)) return std::nullopt;
+    item = item * 10 + static_cast<size_t>(c - '0');
+  }
+  auto parent = index_.find(path.substr(0, bracket));
+  if (parent == index_.end()) return std::nullopt;
+  return parent->second + 1 + item;
+}
+
+StepReport* ReportFolder::Find(std::string_view path) {
+  std::vector<StepReport>& steps = report_->steps;
+  if (std::optional<size_t> slot = ItemSlot(path); slot && *slot < steps.size()) {
+    if (steps[*slot].step == path) return &steps[*slot];
+  }
   auto it = index_.find(path);
-  return it == index_.end() ? nullptr : &report_->steps[it->second];
+  return it == index_.end() ? nullptr : &steps[it->second];
 }
 
 void ReportFolder::Apply(const std::string& kind, const std::string& step, const std::string& agent,
@@ -74,7 +93,8 @@ void ReportFolder::StepStarted(const std::string& step, const std::string& agent
   s.agent = agent;
   s.status = "running";
   s.started_ms = ts_ms;
-  index_[step] = r.steps.size() - 1;
+  const size_t position = r.steps.size() - 1;
+  if (ItemSlot(step) != position) index_.emplace(step, position);
 }
 
 void ReportFolder::Requested(const std::string& step, int64_t attempt, std::string_view endpoint) {

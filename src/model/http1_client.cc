@@ -127,7 +127,17 @@ struct Http1Client::Connection final : Http1ResponseParser::Receiver {
   size_t body_sent = 0;
   std::string pending_head;  // the unsent rest of the head after a partial write
   HttpRequest request;
-  Http1ResponseParser parser;
+  // Made when the first byte of the response arrives: a request waiting for a slow server
+  // (most of a wide fan-out's) holds none.
+  std::unique_ptr<Http1ResponseParser> parser;
+
+  Http1ResponseParser& Parser() {
+    if (!parser) {
+      parser = std::make_unique<Http1ResponseParser>();
+      parser->Reset(request.method == "HEAD");
+    }
+    return *parser;
+  }
 };
 
 Http1Client::Http1Client(int epoll_fd, std::vector<uint32_t>* owners, uint32_t owner_tag,
@@ -183,7 +193,7 @@ void Http1Client::Start(HttpRequest request) {
   c->head_sent = false;
   c->body_sent = 0;
   c->address = 0;
-  c->parser.Reset(c->request.method == "HEAD");
+  c->parser.reset();
   c->request_deadline_us = c->request.timeout_ms > 0 ? NowUs() + c->request.timeout_ms * 1000 : -1;
   if (c->reused) {
     c->phase = Phase::kSending;
@@ -353,6 +363,7 @@ void Http1Client::Send(Connection* c) {
     if (!c->reused) {
       // Sent, and never sent again (only a reused connection retries): a request waiting on
       // a slow server should not hold its prompt, often its largest part, meanwhile.
+      released_body_bytes_ += c->request.body.capacity();
       std::string().swap(c->request.body);
       std::vector<std::string>().swap(c->request.headers);
     }
@@ -380,7 +391,7 @@ void Http1Client::Receive(Connection* c) {
     }
     auto got = static_cast<size_t>(n);
     size_t consumed = 0;
-    switch (c->parser.Feed(std::string_view(scratch_.get(), got), *c, &consumed)) {
+    switch (c->Parser().Feed(std::string_view(scratch_.get(), got), *c, &consumed)) {
       case Http1ResponseParser::Progress::kNeedMore:
         if (got < kScratchBytes) return;
         continue;
@@ -388,13 +399,13 @@ void Http1Client::Receive(Connection* c) {
         // Bytes past the response, or a request still being sent, leave the connection in a
         // state no later request could make sense of.
         Complete(c, Status::Ok(),
-                 c->parser.keep_alive() && consumed == got && c->phase == Phase::kReceiving);
+                 c->parser->keep_alive() && consumed == got && c->phase == Phase::kReceiving);
         return;
       case Http1ResponseParser::Progress::kAborted:
         Complete(c, Status::Cancelled(Where(*c) + "aborted by the receiver"), false);
         return;
       case Http1ResponseParser::Progress::kError:
-        Complete(c, Status::Unavailable(Where(*c) + c->parser.error()), false);
+        Complete(c, Status::Unavailable(Where(*c) + c->parser->error()), false);
         return;
     }
   }
@@ -402,7 +413,7 @@ void Http1Client::Receive(Connection* c) {
 
 void Http1Client::OnConnectionLost(Connection* c, int error) {
   if (RetryOnFreshConnection(c)) return;
-  bool complete = c->parser.Finish() == Http1ResponseParser::Progress::kComplete;
+  bool complete = c->Parser().Finish() == Http1ResponseParser::Progress::kComplete;
   if (error == 0 && complete) {
     Complete(c, Status::Ok(), false);
     return;
@@ -412,14 +423,14 @@ void Http1Client::OnConnectionLost(Connection* c, int error) {
     what += std::string("the connection failed (") + std::strerror(error) + ")";
     if (!complete) what += ": ";
   }
-  if (!complete) what += c->parser.error();
+  if (!complete) what += c->parser->error();
   Complete(c, Status::Unavailable(std::move(what)), false);
 }
 
 bool Http1Client::RetryOnFreshConnection(Connection* c) {
   // A kept-alive connection the server closed while it was idle fails without a byte of
   // response; the request never reached the application, so one more try is safe.
-  if (!c->reused || c->retried || c->parser.started()) return false;
+  if (!c->reused || c->retried || (c->parser && c->parser->started())) return false;
   Close(c);
   c->reused = false;
   c->retried = true;
@@ -427,7 +438,7 @@ bool Http1Client::RetryOnFreshConnection(Connection* c) {
   c->body_sent = 0;
   std::string().swap(c->pending_head);
   c->address = 0;
-  c->parser.Reset(c->request.method == "HEAD");
+  c->parser.reset();
   Connect(c);
   return true;
 }
@@ -437,6 +448,7 @@ void Http1Client::Complete(Connection* c, Status status, bool reusable) {
   c->deadline_us = -1;
   auto on_done = std::move(c->request.on_done);
   c->request = HttpRequest{};
+  c->parser.reset();
   std::string().swap(c->pending_head);
   --in_flight_;
   if (reusable && idle_ < max_idle_) {

@@ -45,6 +45,8 @@ class Http1Client {
   // Completes every request in flight with kCancelled.
   void CancelAll();
   size_t in_flight() const { return in_flight_; }
+  // Request bodies released once sent, in bytes, since the client began.
+  uint64_t released_body_bytes() const { return released_body_bytes_; }
 
  private:
   struct Connection;
@@ -79,6 +81,7 @@ class Http1Client {
   DeadlineHeap deadlines_;
   size_t in_flight_ = 0;
   size_t idle_ = 0;
+  uint64_t released_body_bytes_ = 0;
   std::unique_ptr<char[]> scratch_;  // every read lands here first
   std::string head_;                 // the request head being written, reused
 };
