@@ -27,9 +27,15 @@ TEST(ReportFolder, InterleavedItemsOfTwoMapsKeepTheirOwnUsage) {
   }
   ASSERT_EQ(report.steps.size(), 8u);
   for (const StepReport& s : report.steps) {
-    if (s.step == "a") EXPECT_EQ(s.usage.input_tokens, 33);
-    if (s.step == "b") EXPECT_EQ(s.usage.input_tokens, 303);
-    if (s.step == Item("a", 2)) EXPECT_EQ(s.usage.input_tokens, 12);
+    if (s.step == "a") {
+      EXPECT_EQ(s.usage.input_tokens, 33);
+    }
+    if (s.step == "b") {
+      EXPECT_EQ(s.usage.input_tokens, 303);
+    }
+    if (s.step == Item("a", 2)) {
+      EXPECT_EQ(s.usage.input_tokens, 12);
+    }
     if (s.step == Item("b", 1)) {
       EXPECT_EQ(s.usage.input_tokens, 101);
       EXPECT_EQ(s.output, "b1");
