@@ -68,7 +68,7 @@ class HttpTransport::Impl {
   std::vector<uint32_t> registered_;    // by descriptor: its client's owner value, or 0
   std::unique_ptr<Http1Client> http1_;  // plain http://
   uint64_t released_at_last_trim_ = 0;
-  static constexpr uint64_t kTrimAfterBodyBytes = 4 << 20;
+  static constexpr uint64_t kTrimAfterBodyBytes = 1 << 20;
   std::unique_ptr<CurlClient> curl_;  // everything else
 };
 
