@@ -100,8 +100,13 @@ TEST(CliFailover, SixteenAgentsShareOneBudgetThroughRateLimitsAndCutStreams) {
   std::vector<int64_t> sent_ts;
   for (const json& e : OfKind(events, "llm.request")) sent_ts.push_back(e.value("ts_ms", 0));
   EXPECT_EQ(sent_ts.size(), requests.size()) << "every request the server saw was recorded";
-  // Millisecond timestamps floor the microsecond clock, hence the 1 ms.
-  EXPECT_LE(MostInAnyWindow(sent_ts, kWindowMs - 1), static_cast<size_t>(kRpm));
+  // The budget is kept on admission times; an event's timestamp is taken when the request is
+  // recorded, a little later, and in whole milliseconds. Under the sanitizer job, with other
+  // tests loading both cores, a pump that admits several requests records the first of them
+  // a few milliseconds after it was admitted (a 13th request once fell within 999 ms of it).
+  // A budget that did not hold would let many more through; 25 ms of slack cannot hide that.
+  constexpr int64_t kRecordingSlackMs = 25;
+  EXPECT_LE(MostInAnyWindow(sent_ts, kWindowMs - kRecordingSlackMs), static_cast<size_t>(kRpm));
   // The server's arrival times are not compared with the window: under a loaded machine (the
   // sanitizer job) delivery delays are unbounded, and a timed check would be flaky. What the
   // server can tell without timing: it never held more than the concurrency budget at once.
