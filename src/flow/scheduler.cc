@@ -235,11 +235,15 @@ bool Scheduler::SettleFromRecord(size_t index) {
 void Scheduler::SendRequest(size_t index) {
   Unit& unit = units_[index];
   const AgentSpec* agent = config_.team->FindAgent(unit.agent);
-  if (unit.models.empty() || unit.models_of != unit.agent) {
+  if (unit.models == nullptr || unit.models_of != agent) {
     // A router, a routed agent or an escalation target each has its own chain.
-    unit.models = FallbackChain(*config_.team, agent->model);
+    auto chain = chains_.find(agent->model);
+    if (chain == chains_.end()) {
+      chain = chains_.emplace(agent->model, FallbackChain(*config_.team, agent->model)).first;
+    }
+    unit.models = &chain->second;
     unit.model_index = 0;
-    unit.models_of = unit.agent;
+    unit.models_of = agent;
   }
   ChatRequest request;
   request.messages = RenderBrief(agent->role, unit.brief, unit.feedback);

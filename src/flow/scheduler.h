@@ -95,8 +95,9 @@ class Scheduler {
     int witness = -1;  // witness steps: the index of this unit's agent among the witnesses
     int gate_failures = 0;
     bool escalated = false;
-    std::vector<std::string> models;       // its agent's model, then the fallback chain
-    std::string models_of;                 // the agent `models` belongs to (routing, escalation)
+    // Its agent's model, then the fallback chain: shared by every unit of that model.
+    const std::vector<std::string>* models = nullptr;
+    const AgentSpec* models_of = nullptr;  // the agent `models` belongs to (routing, escalation)
     size_t model_index = 0;                // the one in use
     std::unique_ptr<ChatRequest> pending;  // built, not yet admitted by the endpoint's budget
     int64_t prompt_tokens = 0;             // of `pending` (counted when a token budget needs it)
@@ -242,9 +243,10 @@ class Scheduler {
   std::vector<StepRun> step_runs_;
   std::vector<Timer> timers_;  // min-heap on due_us
   std::vector<std::pair<size_t, ChatRequest>> to_send_;
-  std::map<std::string, EndpointGovernor> governors_;  // by model name
-  int queued_ = 0;                                     // units waiting in governors' queues
-  std::map<std::string, StepOutput> outputs_;          // step id -> output, for ${...}
+  std::map<std::string, EndpointGovernor> governors_;       // by model name
+  std::map<std::string, std::vector<std::string>> chains_;  // fallback chains by first model
+  int queued_ = 0;                                          // units waiting in governors' queues
+  std::map<std::string, StepOutput> outputs_;               // step id -> output, for ${...}
 
   // Agent name -> its conversation, for agents with a `context:` budget.
   std::map<std::string, AgentConversation> conversations_;

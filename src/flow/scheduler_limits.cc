@@ -30,8 +30,10 @@ int64_t Ms(int64_t us) { return us / 1000; }
 }  // namespace
 
 ModelClient* Scheduler::Client(const Unit& unit) const {
-  if (unit.models.empty()) return config_.clients.at(config_.team->FindAgent(unit.agent)->model);
-  return config_.clients.at(unit.models[unit.model_index]);
+  if (unit.models == nullptr) {
+    return config_.clients.at(config_.team->FindAgent(unit.agent)->model);
+  }
+  return config_.clients.at((*unit.models)[unit.model_index]);
 }
 
 EndpointGovernor& Scheduler::Governor(const std::string& model) {
@@ -44,10 +46,10 @@ EndpointGovernor& Scheduler::Governor(const std::string& model) {
 
 void Scheduler::AskToSend(size_t index) {
   Unit& unit = units_[index];
-  const std::string& model = unit.models[unit.model_index];
+  const std::string& model = (*unit.models)[unit.model_index];
   const EndpointConfig& endpoint = Client(unit)->config();
   EndpointGovernor& governor = Governor(model);
-  const bool can_fail_over = unit.model_index + 1 < unit.models.size();
+  const bool can_fail_over = unit.model_index + 1 < unit.models->size();
   // Counting costs a tokenizer pass on every request; only a token budget needs it (failover
   // counts the prompt for the next model itself, with that model's tokenizer).
   const bool token_budget = governor.limits().tpm > 0;
@@ -110,8 +112,8 @@ void Scheduler::PumpGovernors() {
 
 void Scheduler::ReleaseEndpoint(size_t index, const ChatResult& result) {
   Unit& unit = units_[index];
-  if (unit.models.empty()) return;
-  const std::string& model = unit.models[unit.model_index];
+  if (unit.models == nullptr) return;
+  const std::string& model = (*unit.models)[unit.model_index];
   EndpointGovernor& governor = Governor(model);
   RequestOutcome outcome = RequestOutcome::kAnswered;
   // A failed request is charged what it sent; the answer allowance is given back.
@@ -142,9 +144,9 @@ void Scheduler::ReleaseEndpoint(size_t index, const ChatResult& result) {
 
 std::string Scheduler::FailoverReason(size_t index, const ModelError& error, bool retries_left) {
   const Unit& unit = units_[index];
-  if (!error.transient() || unit.model_index + 1 >= unit.models.size()) return "";
+  if (!error.transient() || unit.model_index + 1 >= unit.models->size()) return "";
   // An endpoint whose circuit is open will refuse the retry anyway: move on now.
-  if (Governor(unit.models[unit.model_index]).circuit() == CircuitState::kOpen) {
+  if (Governor((*unit.models)[unit.model_index]).circuit() == CircuitState::kOpen) {
     return "circuit_open";
   }
   if (retries_left) return "";
@@ -153,12 +155,12 @@ std::string Scheduler::FailoverReason(size_t index, const ModelError& error, boo
 
 void Scheduler::FailOver(size_t index, const std::string& reason, const std::string& error) {
   Unit& unit = units_[index];
-  if (unit.model_index + 1 >= unit.models.size()) {
+  if (unit.model_index + 1 >= unit.models->size()) {
     FailUnit(index, error);
     return;
   }
-  const std::string from = unit.models[unit.model_index];
-  const std::string& to = unit.models[unit.model_index + 1];
+  const std::string from = (*unit.models)[unit.model_index];
+  const std::string& to = (*unit.models)[unit.model_index + 1];
   const EndpointConfig& to_endpoint = config_.clients.at(to)->config();
   const AgentSpec* agent = config_.team->FindAgent(unit.agent);
   const int64_t prompt =
