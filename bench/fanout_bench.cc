@@ -7,8 +7,8 @@
 //
 //   waiting: the same fan-outs against a server that answers after --waiting-latency-ms
 //           (default 3000; 0 skips it); the resident set is read 0.5 s before the first
-//           answer can arrive, when every agent has sent its request and waits. The growth
-//           between sizes is the memory per waiting agent.
+//           answer can arrive, when every agent has sent its request and waits (median of
+//           --repeat runs). The growth between sizes is the memory per waiting agent.
 //
 //   fanout_bench [--sizes 1000,10000] [--latency-ms 200] [--repeat 5] [--chain 200]
 //                [--max-in-flight N] [--waiting-latency-ms 3000] [--out FILE.json]
@@ -163,20 +163,24 @@ int main(int argc, char** argv) {
       rows.push_back(row);
     }
   }
-  // Memory while every agent waits: one run per size against a slow server, read 0.5 s before
-  // the first answer can come back.
+  // Memory while every agent waits: runs against a slow server, the resident set read 0.5 s
+  // before the first answer can come back; the median of --repeat runs per size (one reading
+  // moves by a few hundred KB from run to run).
   std::vector<std::pair<int, double>> waiting;  // agents, resident MB
   if (args.waiting_latency_ms > 500) {
     bench::ServerProcess slow({FAKE_LLM_SERVER_PATH, "--port", "0", "--latency-ms",
                                std::to_string(args.waiting_latency_ms)});
     for (int n : args.sizes) {
       int in_flight = std::min(n, args.max_in_flight);
-      std::string store = dir + "/waiting-" + std::to_string(n) + ".db";
-      bench::Measurement m =
-          bench::RunMeasured(WithStore(WriteFanout(dir, slow.port(), n, in_flight), store),
-                             dir + "/waiting.log", (args.waiting_latency_ms - 500) / 1000.0);
-      if (m.exit_code == 0 && m.sampled_rss_mb > 0)
-        waiting.emplace_back(in_flight, m.sampled_rss_mb);
+      const std::vector<std::string> run = WriteFanout(dir, slow.port(), n, in_flight);
+      std::vector<double> resident_mb;
+      for (int r = 0; r < args.repeat; ++r) {
+        std::string store = dir + "/waiting-" + std::to_string(n) + "-" + std::to_string(r) + ".db";
+        bench::Measurement m = bench::RunMeasured(WithStore(run, store), dir + "/waiting.log",
+                                                  (args.waiting_latency_ms - 500) / 1000.0);
+        if (m.exit_code == 0 && m.sampled_rss_mb > 0) resident_mb.push_back(m.sampled_rss_mb);
+      }
+      if (!resident_mb.empty()) waiting.emplace_back(in_flight, bench::Median(resident_mb));
     }
   }
   if (args.chain > 0) {
