@@ -148,8 +148,9 @@ void Scheduler::AddStepRun(const Step& step) {
     add_unit(ItemPath(step.id, static_cast<int>(i)), static_cast<int>(i), items[i],
              step.agents[i % step.agents.size()]);
     if (i < sourced.size()) {
-      units_.back().item_label = std::move(sourced[i].label);
-      units_.back().item_fields = std::move(sourced[i].fields);
+      Enrichment& sourced_item = units_.back().Enrich();
+      sourced_item.item_label = std::move(sourced[i].label);
+      sourced_item.item_fields = std::move(sourced[i].fields);
     }
     units_.back().item_sensitivity = over_sensitivity;
   }
@@ -202,7 +203,7 @@ void Scheduler::Launch(size_t index) {
                                 : unit.item_index >= 0         ? "map-item"
                                                                : StepKindName(unit.step->kind);
   const std::string* item = nullptr;
-  if (unit.item_index >= 0) item = unit.item_label.empty() ? &unit.item : &unit.item_label;
+  if (unit.item_index >= 0) item = &unit.ItemLabel();
   RecordStepStarted(*log_, unit.path, unit.agent, kind, item);
   if (unit.judge == JudgeRole::kNone && unit.step->route.enabled && !BeginRoute(index)) return;
   DispatchBrief(index);
@@ -501,7 +502,7 @@ void Scheduler::FinishStepRunIfDone(StepRun& run) {
   std::vector<std::string> labels;
   std::vector<const StepOutput*> items;
   for (size_t u : run.units) {
-    labels.push_back(units_[u].item_label.empty() ? units_[u].item : units_[u].item_label);
+    labels.push_back(units_[u].ItemLabel());
     items.push_back(&units_[u].output);
   }
   StepOutput combined = CombineMapOutputs(labels, items);

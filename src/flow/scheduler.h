@@ -63,16 +63,22 @@ class Scheduler {
   enum class UnitState { kPending, kWaiting, kQueued, kInFlight, kDone, kFailed };
   enum class JudgeRole { kNone, kGate, kWitness };
 
+  // What only some units have beyond their step's brief: a sourced item's id and fields, the
+  // frameworks a route chose. A plain 10,000-item map's units hold none of it (72 bytes each).
+  struct Enrichment {
+    std::string item_label;      // map over frameworks/files: the id or path ("" = item)
+    nlohmann::json item_fields;  // map over frameworks/files: ${item.FIELD}
+    std::vector<const Framework*> frameworks;  // routed: applied to the brief
+  };
+
   struct Unit {
     std::string path;  // "draft", "reviews[3]"
     const Step* step = nullptr;
     size_t step_run = 0;  // index into step_runs_
     int item_index = -1;
     std::string item;
-    std::string item_label;      // map over frameworks/files: the id or path ("" = item)
-    nlohmann::json item_fields;  // map over frameworks/files: ${item.FIELD}
-    std::vector<const Framework*> frameworks;  // routed: applied to the brief
-    std::unique_ptr<PendingRoute> routing;     // non-null while the router agent is asked
+    std::unique_ptr<Enrichment> enrichment;  // null for most units (a plain map's items)
+    std::unique_ptr<PendingRoute> routing;   // non-null while the router agent is asked
     std::string agent;
     Label item_sensitivity = Label::kPublic;  // the label of the map's `over` value
     Label read_sensitivity = Label::kPublic;  // the highest label in the brief: the output's
@@ -102,6 +108,15 @@ class Scheduler {
     std::unique_ptr<ChatRequest> pending;  // built, not yet admitted by the endpoint's budget
     int64_t prompt_tokens = 0;             // of `pending` (counted when a token budget needs it)
     int64_t queued_at_us = -1;
+
+    Enrichment& Enrich() {
+      if (!enrichment) enrichment = std::make_unique<Enrichment>();
+      return *enrichment;
+    }
+    // The item as the record and combined outputs name it: its id or path when sourced.
+    const std::string& ItemLabel() const {
+      return enrichment && !enrichment->item_label.empty() ? enrichment->item_label : item;
+    }
   };
 
   // One step of the current stage (a task, a map or a synthesis).

@@ -91,14 +91,14 @@ Result<std::string> Scheduler::Expand(const std::string& text, const Unit& unit,
     if (ref.root == "item") {
       if (unit.item_index < 0) return Err(Status::InvalidArgument("${item} outside a map"));
       // Items of frameworks(...) and files(...) have fields; other items are plain text.
-      if (!ref.field.empty() && unit.item_fields.is_object()) {
-        if (auto f = unit.item_fields.find(ref.field); f != unit.item_fields.end()) {
+      if (!ref.field.empty() && unit.enrichment && unit.enrichment->item_fields.is_object()) {
+        const nlohmann::json& fields = unit.enrichment->item_fields;
+        if (auto f = fields.find(ref.field); f != fields.end()) {
           return crossing->Admit("item", unit.item_sensitivity,
                                  f->is_string() ? f->get<std::string>() : f->dump());
         }
         return Err(Status::NotFound("${item." + ref.field +
-                                    "}: expected one of the item's fields " +
-                                    FieldNames(unit.item_fields)));
+                                    "}: expected one of the item's fields " + FieldNames(fields)));
       }
       return crossing->Admit("item", unit.item_sensitivity, unit.item);
     }
@@ -155,7 +155,7 @@ Result<DelegationBrief> Scheduler::BuildBrief(const Unit& unit, Crossing* crossi
     }
   }
   brief.output = t.output;
-  ApplyFrameworks(unit.frameworks, &brief);
+  if (unit.enrichment) ApplyFrameworks(unit.enrichment->frameworks, &brief);
   if (Status s = ValidateBrief(brief); !s.ok()) return Err(s);
   return brief;
 }

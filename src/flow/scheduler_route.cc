@@ -116,7 +116,7 @@ void Scheduler::FinishRoute(size_t index, PendingRoute route, nlohmann::json rou
     agent = choice.agent;
   }
   unit.agent = agent;
-  unit.frameworks = route.decision.frameworks;
+  unit.Enrich().frameworks = route.decision.frameworks;
   // The task's own attempts count from 1 again; the router's were keyed apart.
   unit.requests = 0;
   unit.transient_failures = 0;
