@@ -8,6 +8,7 @@
 #include <random>
 
 #include "flow/locality.h"
+#include "flow/memory_store.h"
 
 namespace chorus {
 namespace {
@@ -54,13 +55,8 @@ Team EngagementTeam(const std::string& on_violation = "pseudonymize") {
 class BoundaryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto store = OpenSqliteStore(":memory:");
-    ASSERT_TRUE(store) << store.error().ToString();
-    store_ = std::move(*store);
-    RunRecord run;
-    run.run_id = "run-1";
-    run.team = "engagement";
-    ASSERT_TRUE(store_->CreateRun(run).ok());
+    store_ = MemoryStoreWithRun("run-1", "engagement");
+    ASSERT_NE(store_, nullptr);
   }
 
   std::unique_ptr<Boundary> Make(const Team& team) {

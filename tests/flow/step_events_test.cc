@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "chorus/privacy.h"
+#include "flow/memory_store.h"
 
 namespace chorus {
 namespace {
@@ -17,15 +18,10 @@ std::string Printed(const nlohmann::json& tree) {
 class StepEventsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto store = OpenSqliteStore(":memory:");
-    ASSERT_TRUE(store) << store.error().ToString();
-    store_ = std::move(*store);
-    RunRecord run;
-    run.run_id = "run-1";
-    run.team = "t";
-    ASSERT_TRUE(store_->CreateRun(run).ok());
-    live_.run_id = run.run_id;
-    live_.team = run.team;
+    store_ = MemoryStoreWithRun("run-1", "t");
+    ASSERT_NE(store_, nullptr);
+    live_.run_id = "run-1";
+    live_.team = "t";
   }
 
   // The one event recorded by `record`, once flushed; the live report folded it meanwhile.
