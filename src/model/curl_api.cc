@@ -10,11 +10,11 @@ namespace {
 // The ABI's soname since libcurl 7.16 (2006); Debian's libcurl4 packages provide it.
 constexpr const char* kLibcurl = "libcurl.so.4";
 
+// Sets *out to `name` in `library`; the first name that is missing lands in *missing.
 template <typename Function>
-bool Resolve(void* library, const char* name, Function* out, std::string* missing) {
+void Resolve(void* library, const char* name, Function* out, std::string* missing) {
   *out = reinterpret_cast<Function>(dlsym(library, name));
   if (*out == nullptr && missing->empty()) *missing = name;
-  return *out != nullptr;
 }
 
 Result<const CurlApi*> Load() {
@@ -50,7 +50,9 @@ Result<const CurlApi*> Load() {
     return Err(Status::Unavailable(std::string(kLibcurl) + " has no " + missing +
                                    ": expected a libcurl of ABI version 4"));
   }
-  // Not thread-safe in libcurl, hence here, inside the once-only initialisation.
+  // Not thread-safe in libcurl, hence here, inside the once-only initialisation. The
+  // descriptor limit is left alone: a fan-out wider than `ulimit -n` is the operator's call
+  // (the benchmarks raise it).
   if (CURLcode rc = api.global_init(CURL_GLOBAL_DEFAULT); rc != CURLE_OK) {
     return Err(Status::Internal(std::string("curl_global_init failed: ") + api.easy_strerror(rc)));
   }

@@ -61,9 +61,6 @@ struct CurlClient::Shard {
   int64_t deadline_us = -1;  // when curl wants CURL_SOCKET_TIMEOUT; -1: no timer
 };
 
-// The descriptor limit is left alone: a fan-out wider than `ulimit -n` is the operator's call
-// (the benchmarks raise it).
-
 namespace {
 
 // Only called once a request has loaded libcurl (Start); before that there is nothing to
