@@ -67,9 +67,10 @@ class HttpTransport::Impl {
   // I/O thread only.
   std::vector<uint32_t> registered_;    // by descriptor: its client's owner value, or 0
   std::unique_ptr<Http1Client> http1_;  // plain http://
+  std::unique_ptr<CurlClient> curl_;    // everything else
+  // Request-body bytes http1_ had released when the loop last handed free pages back.
   uint64_t released_at_last_trim_ = 0;
   static constexpr uint64_t kTrimAfterBodyBytes = 1 << 20;
-  std::unique_ptr<CurlClient> curl_;  // everything else
 };
 
 HttpTransport::Impl::Impl(const Options& options) : options_(options) {
@@ -198,7 +199,8 @@ void HttpTransport::Impl::ReleaseFreeMemoryAfterBurst() {
   // A wide fan-out's bodies were built on the scheduler's thread, queued here, sent and freed,
   // between allocations that live on (each request's state): the holes they leave stay
   // resident while every agent waits for its answer, 5 MB after 10,000 requests. About to
-  // sleep after such a burst, the loop hands the free pages back.
+  // sleep with at least kTrimAfterBodyBytes of bodies freed since the last time, the loop
+  // hands the free pages back (one heap walk per megabyte sent, at most).
   const uint64_t released = http1_->released_body_bytes();
   if (released - released_at_last_trim_ < kTrimAfterBodyBytes) return;
   released_at_last_trim_ = released;
