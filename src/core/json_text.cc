@@ -6,6 +6,8 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "core/utf8.h"
+
 namespace chorus {
 namespace {
 
@@ -19,39 +21,6 @@ bool NeedsAttention(uint64_t w) {
   uint64_t below_space = (w - kOnes * 0x20) & ~w & kHighBits;
   return (w & kHighBits) | below_space | has_zero_byte(w ^ (kOnes * '"')) |
          has_zero_byte(w ^ (kOnes * '\\'));
-}
-
-// The length of the well-formed UTF-8 sequence at s[i] (Unicode table 3-7), or 0 when there
-// is none; then *skip is how many bytes the replacement character stands for: the lead byte
-// and the continuation bytes that were still possible before the sequence broke off. The
-// byte that broke it is read again, as the start of what follows (nlohmann::json's rule).
-size_t SequenceAt(const unsigned char* s, size_t n, size_t i, size_t* skip) {
-  const unsigned char c = s[i];
-  size_t len;
-  unsigned char lo = 0x80, hi = 0xBF;  // the range of the second byte
-  if (c >= 0xC2 && c <= 0xDF) {
-    len = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    len = 3;
-    if (c == 0xE0) lo = 0xA0;  // no overlong forms
-    if (c == 0xED) hi = 0x9F;  // no surrogates
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    len = 4;
-    if (c == 0xF0) lo = 0x90;
-    if (c == 0xF4) hi = 0x8F;  // nothing above U+10FFFF
-  } else {
-    *skip = 1;
-    return 0;
-  }
-  for (size_t k = 1; k < len; ++k) {
-    const bool in_range =
-        i + k < n && s[i + k] >= (k == 1 ? lo : 0x80) && s[i + k] <= (k == 1 ? hi : 0xBF);
-    if (!in_range) {
-      *skip = k;
-      return 0;
-    }
-  }
-  return len;
 }
 
 void AppendEscapedByte(std::string& out, unsigned char c) {
@@ -104,8 +73,10 @@ void AppendJsonString(std::string& out, std::string_view text) {
     if (i >= n) break;
     const unsigned char c = s[i];
     if (c >= 0x80) {
+      // A broken sequence is one replacement; the byte that broke it is read again, as the
+      // start of what follows (nlohmann::json's rule).
       size_t skip = 0;
-      if (size_t len = SequenceAt(s, n, i, &skip)) {
+      if (size_t len = Utf8SequenceAt(text, i, &skip)) {
         i += len;
         continue;
       }

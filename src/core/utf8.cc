@@ -3,35 +3,37 @@
 #include <cstdint>
 
 namespace chorus {
-namespace {
 
-// Length of the valid sequence starting at `i`, or 0 when it is invalid.
-size_t ValidSequenceLength(std::string_view s, size_t i) {
-  auto byte = [&](size_t k) { return static_cast<uint8_t>(s[k]); };
-  uint8_t c = byte(i);
+size_t Utf8SequenceAt(std::string_view text, size_t i, size_t* invalid_length) {
+  auto byte = [&](size_t k) { return static_cast<uint8_t>(text[k]); };
+  const uint8_t c = byte(i);
   if (c < 0x80) return 1;
   size_t len;
-  uint32_t cp;
-  if ((c & 0xE0) == 0xC0) {
-    len = 2, cp = c & 0x1F;
-  } else if ((c & 0xF0) == 0xE0) {
-    len = 3, cp = c & 0x0F;
-  } else if ((c & 0xF8) == 0xF0) {
-    len = 4, cp = c & 0x07;
+  uint8_t lo = 0x80, hi = 0xBF;  // the range of the second byte
+  if (c >= 0xC2 && c <= 0xDF) {
+    len = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    len = 3;
+    if (c == 0xE0) lo = 0xA0;  // no overlong forms
+    if (c == 0xED) hi = 0x9F;  // no surrogates
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    len = 4;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;  // nothing above U+10FFFF
   } else {
+    if (invalid_length) *invalid_length = 1;
     return 0;
   }
-  if (i + len > s.size()) return 0;
   for (size_t k = 1; k < len; ++k) {
-    if ((byte(i + k) & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (byte(i + k) & 0x3F);
+    const bool in_range = i + k < text.size() && byte(i + k) >= (k == 1 ? lo : 0x80) &&
+                          byte(i + k) <= (k == 1 ? hi : 0xBF);
+    if (!in_range) {
+      if (invalid_length) *invalid_length = k;
+      return 0;
+    }
   }
-  static constexpr uint32_t kMinForLength[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < kMinForLength[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
   return len;
 }
-
-}  // namespace
 
 std::optional<size_t> FindInvalidUtf8(std::string_view text) {
   size_t i = 0;
@@ -44,7 +46,7 @@ std::optional<size_t> FindInvalidUtf8(std::string_view text) {
       i += 8;
     }
     if (i >= text.size()) break;
-    size_t len = ValidSequenceLength(text, i);
+    size_t len = Utf8SequenceAt(text, i);
     if (len == 0) return i;
     i += len;
   }
@@ -64,7 +66,7 @@ std::string SanitizeUtf8(std::string_view text) {
   out.reserve(text.size());
   size_t i = 0;
   while (i < text.size()) {
-    size_t len = ValidSequenceLength(text, i);
+    size_t len = Utf8SequenceAt(text, i);
     if (len == 0) {
       out += "\xEF\xBF\xBD";
       ++i;
