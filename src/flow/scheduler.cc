@@ -379,13 +379,14 @@ void Scheduler::Handle(Completion c) {
 
 void Scheduler::HandleAnswer(size_t index, const ChatResponse& response, bool recorded) {
   Unit& unit = units_[index];
-  std::string text = response.text;
-  std::string warning;
-  if (auto bad = FindInvalidUtf8(text)) {
+  // The answer as the run keeps it: the server's text, copied only when it must be repaired.
+  std::string sanitized, warning;
+  if (auto bad = FindInvalidUtf8(response.text)) {
     warning = "the answer was not valid UTF-8 at byte " + std::to_string(*bad) +
               "; invalid bytes were replaced with U+FFFD";
-    text = SanitizeUtf8(text);
+    sanitized = SanitizeUtf8(response.text);
   }
+  const std::string& text = warning.empty() ? response.text : sanitized;
   if (!recorded) {
     RecordResponse(*log_, unit.path, unit.agent, unit.requests, response, text, warning);
   }
