@@ -224,17 +224,50 @@ TEST(SqliteStoreFiles, CorruptPagesAreDataLossWhenRead) {
     }
   }  // the last connection to close checkpoints the WAL into the file
   const auto size = std::filesystem::file_size(path);
-  ASSERT_GT(size, 64u * 1024);
+  const auto page_size = static_cast<size_t>(std::stoul(RawQuery(path, "PRAGMA page_size")));
+  ASSERT_GT(size, 3 * page_size);
   {
     std::fstream file(path, std::ios::binary | std::ios::in | std::ios::out);
-    file.seekp(8192);  // keep page 1 (the schema) intact, wreck the B-tree pages after it
-    const std::string noise(size - 8192, '\x5a');
+    // Keep page 1 (the schema) intact, wreck the B-tree pages after it.
+    file.seekp(static_cast<std::streamoff>(page_size));
+    const std::string noise(size - page_size, '\x5a');
     file.write(noise.data(), static_cast<std::streamsize>(noise.size()));
   }
   Result<std::unique_ptr<Store>> store = OpenSqliteStore(path);
   Status status = store ? (*store)->LoadEvents("run-1").error() : store.error();
   EXPECT_EQ(status.code(), StatusCode::kDataLoss) << status.ToString();
   EXPECT_THAT(status.message(), HasSubstr(path));
+}
+
+TEST(SqliteStoreFiles, NewStoresUseSixteenKilobytePages) {
+  testing::TempDir dir;
+  const std::string path = dir.File("chorus.db");
+  {
+    std::unique_ptr<Store> store = OpenOrFail(path);
+    ASSERT_TRUE(store->CreateRun(MakeRun("run-1")).ok());
+  }
+  EXPECT_EQ(RawQuery(path, "PRAGMA page_size"), "16384");
+}
+
+TEST(SqliteStoreFiles, AStoreWithSmallerPagesKeepsThemAndWorks) {
+  // A store created before chorus chose 16 KB pages: its page size cannot change in WAL mode,
+  // so opening it must leave it alone rather than fail.
+  testing::TempDir dir;
+  const std::string path = dir.File("chorus.db");
+  RawQuery(path, "PRAGMA page_size = 4096; PRAGMA journal_mode = WAL");
+  {
+    std::unique_ptr<Store> store = OpenOrFail(path);
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->CreateRun(MakeRun("run-1")).ok());
+    std::vector<Event> events = MakeBatch("run-1", 0, 100);
+    ASSERT_TRUE(store->Append(events).ok());
+  }
+  EXPECT_EQ(RawQuery(path, "PRAGMA page_size"), "4096");
+  std::unique_ptr<Store> reopened = OpenOrFail(path);
+  ASSERT_NE(reopened, nullptr);
+  Result<std::vector<Event>> loaded = reopened->LoadEvents("run-1");
+  ASSERT_TRUE(loaded.has_value()) << loaded.error().ToString();
+  EXPECT_EQ(loaded->size(), 100u);
 }
 
 TEST(SqliteStoreFiles, DirectoryIsNotAStore) {
