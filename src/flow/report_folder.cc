@@ -67,12 +67,19 @@ void ReportFolder::Apply(const std::string& kind, const std::string& step, const
     StepEnded(step, agent, ts_ms, true, p.value("output", ""));
   } else if (kind == "step.failed") {
     StepEnded(step, agent, ts_ms, false, p.value("error", ""));
-  } else if (kind == "run.completed" || kind == "run.failed") {
-    r.status = kind == "run.completed" ? RunStatus::kCompleted : RunStatus::kFailed;
-    r.finished_ms = ts_ms;
-    r.output = p.value("output", "");
-    r.error = p.value("error", "");
+  } else if (kind == "run.completed") {
+    RunEnded(ts_ms, true, p.value("output", ""));
+  } else if (kind == "run.failed") {
+    RunEnded(ts_ms, false, p.value("error", ""));
   }
+}
+
+void ReportFolder::RunEnded(int64_t ts_ms, bool completed, std::string_view text) {
+  RunReport& r = *report_;
+  r.status = completed ? RunStatus::kCompleted : RunStatus::kFailed;
+  r.finished_ms = ts_ms;
+  (completed ? r.output : r.error).assign(text);
+  (completed ? r.error : r.output).clear();
 }
 
 void ReportFolder::StepStarted(const std::string& step, const std::string& agent, int64_t ts_ms,

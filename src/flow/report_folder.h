@@ -30,6 +30,8 @@ class ReportFolder {
   // `text` is the output of a completed step, the error of a failed one.
   void StepEnded(const std::string& step, const std::string& agent, int64_t ts_ms, bool completed,
                  std::string_view text);
+  // The run's last fact: `text` is its output when it completed, its error when it failed.
+  void RunEnded(int64_t ts_ms, bool completed, std::string_view text);
 
  private:
   StepReport* Find(std::string_view path);

@@ -12,6 +12,7 @@
 #include "flow/locality.h"
 #include "flow/report_folder.h"
 #include "flow/scheduler.h"
+#include "flow/step_events.h"
 
 namespace chorus {
 namespace {
@@ -179,12 +180,10 @@ RunReport Execute(const Team& team, const RunOptions& options, const Clock* cloc
   Scheduler scheduler(std::move(config), &log);
   RunStatus status = scheduler.Run();
 
-  if (status == RunStatus::kCompleted) {
-    // The owner's output: pseudonyms written by agents that were not cleared are restored.
-    log.Add("run.completed", "", "", {{"output", boundary.ForOwner(scheduler.output())}});
-  } else {
-    log.Add("run.failed", "", "", {{"error", scheduler.error()}});
-  }
+  // The owner's output: pseudonyms written by agents that were not cleared are restored.
+  const bool completed = status == RunStatus::kCompleted;
+  RecordRunEnded(log, completed,
+                 completed ? boundary.ForOwner(scheduler.output()) : scheduler.error());
   Status flushed = log.Flush();
 
   record.status = flushed.ok() ? status : RunStatus::kFailed;

@@ -117,4 +117,17 @@ void RecordMapCompleted(EventLog& log, std::string path, const StepOutput& combi
               });
 }
 
+void RecordRunEnded(EventLog& log, bool completed, const std::string& text) {
+  std::string payload;
+  payload.reserve(text.size() + 16);
+  JsonWriter w(&payload);
+  w.BeginObject();
+  w.Member(completed ? "output" : "error", text);
+  w.EndObject();
+  log.AddText(completed ? "run.completed" : "run.failed", "", "", std::move(payload),
+              [completed, &text](ReportFolder& report, const Event& e) {
+                report.RunEnded(e.ts_ms, completed, text);
+              });
+}
+
 }  // namespace chorus

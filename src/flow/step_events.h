@@ -1,8 +1,8 @@
-// The events every step records: its start, each request and answer, its completion. A
-// 10,000-agent map records 50,000 of them, so they are written as JSON text (no tree built)
-// and folded into the run's report from the values at hand (no text parsed back). Each
-// payload is byte-identical to what printing the equivalent nlohmann::json tree gives, so a
-// resumed run recognises events recorded before this way of writing them existed.
+// The events every step records: its start, each request and answer, its completion; and
+// the run's own end. A 10,000-agent map records 50,000 of them, so they are written as JSON
+// text (no tree built) and folded into the run's report from the values at hand (no text parsed
+// back). Each payload is byte-identical to what printing the equivalent nlohmann::json tree gives,
+// so a resumed run recognises events recorded before this way of writing them existed.
 #pragma once
 
 #include <string>
@@ -39,5 +39,9 @@ void RecordUnitCompleted(EventLog& log, std::string path, std::string agent,
                          const StepOutput& output, int attempts);
 // A map's own completion: its combined output, without "json" (each item's event has it).
 void RecordMapCompleted(EventLog& log, std::string path, const StepOutput& combined, size_t items);
+
+// The run's end: run.completed with its output, or run.failed with its error. After a wide
+// fan-out the output is the whole map's, megabytes that a tree would copy and print again.
+void RecordRunEnded(EventLog& log, bool completed, const std::string& text);
 
 }  // namespace chorus

@@ -140,5 +140,23 @@ TEST_F(StepEventsTest, CompletionsMatchTheTree) {
   ExpectShowAgrees();
 }
 
+TEST_F(StepEventsTest, RunEndsMatchTheTree) {
+  const std::string output = "line\n\"quoted\" \x01 caf\xC3\xA9 broken \xFF\xFE";
+  Event completed = RecordOne([&](EventLog& log) { RecordRunEnded(log, true, output); });
+  EXPECT_EQ(completed.kind, "run.completed");
+  EXPECT_EQ(completed.payload, Printed({{"output", output}}));
+  EXPECT_EQ(live_.status, RunStatus::kCompleted);
+  EXPECT_EQ(live_.output, output);  // the report keeps the bytes; the store keeps valid JSON
+  EXPECT_EQ(live_.finished_ms, completed.ts_ms);
+  ExpectShowAgrees();
+
+  Event failed = RecordOne([](EventLog& log) { RecordRunEnded(log, false, "a step failed"); });
+  EXPECT_EQ(failed.kind, "run.failed");
+  EXPECT_EQ(failed.payload, Printed({{"error", "a step failed"}}));
+  EXPECT_EQ(live_.status, RunStatus::kFailed);
+  EXPECT_EQ(live_.error, "a step failed");
+  EXPECT_EQ(live_.output, "");
+}
+
 }  // namespace
 }  // namespace chorus
