@@ -2,13 +2,16 @@
 
 #include <dlfcn.h>
 
+#include <span>
 #include <string>
 
 namespace chorus {
 namespace {
 
-// The ABI's soname since libcurl 7.16 (2006); Debian's libcurl4 packages provide it.
-constexpr const char* kLibcurl = "libcurl.so.4";
+// The ABI's soname since libcurl 7.16 (2006), from Debian's libcurl4; then the same ABI built
+// on GnuTLS and on NSS (libcurl3-gnutls, libcurl3-nss), which machines often have instead:
+// git depends on the GnuTLS one.
+constexpr const char* kSonames[] = {"libcurl.so.4", "libcurl-gnutls.so.4", "libcurl-nss.so.4"};
 
 // Sets *out to `name` in `library`; the first name that is missing lands in *missing.
 template <typename Function>
@@ -17,52 +20,68 @@ void Resolve(void* library, const char* name, Function* out, std::string* missin
   if (*out == nullptr && missing->empty()) *missing = name;
 }
 
-Result<const CurlApi*> Load() {
+}  // namespace
+
+Status LoadCurlInto(std::span<const char* const> sonames, CurlApi* api) {
   // Never closed: libcurl's global state lives as long as the process.
-  void* library = dlopen(kLibcurl, RTLD_NOW | RTLD_LOCAL);
-  if (library == nullptr) {
+  void* library = nullptr;
+  const char* soname = nullptr;
+  std::string failures;
+  for (const char* candidate : sonames) {
+    library = dlopen(candidate, RTLD_NOW | RTLD_LOCAL);
+    if (library != nullptr) {
+      soname = candidate;
+      break;
+    }
     const char* why = dlerror();
-    return Err(Status::Unavailable(std::string("https and proxied requests need libcurl: "
-                                               "cannot load ") +
-                                   kLibcurl + ": " + (why ? why : "unknown error") +
-                                   " (install Debian's libcurl4)"));
+    if (!failures.empty()) failures += "; ";
+    failures += why != nullptr ? why : std::string(candidate) + ": unknown error";
   }
-  static CurlApi api;
+  if (library == nullptr) {
+    return Status::Unavailable(
+        "https and proxied requests need libcurl, and none could be loaded (" + failures +
+        "); install Debian's libcurl4 or libcurl3-gnutls");
+  }
+  CurlApi found{};
   std::string missing;
-  Resolve(library, "curl_global_init", &api.global_init, &missing);
-  Resolve(library, "curl_easy_init", &api.easy_init, &missing);
-  Resolve(library, "curl_easy_setopt", &api.easy_setopt, &missing);
-  Resolve(library, "curl_easy_getinfo", &api.easy_getinfo, &missing);
-  Resolve(library, "curl_easy_reset", &api.easy_reset, &missing);
-  Resolve(library, "curl_easy_cleanup", &api.easy_cleanup, &missing);
-  Resolve(library, "curl_easy_strerror", &api.easy_strerror, &missing);
-  Resolve(library, "curl_multi_init", &api.multi_init, &missing);
-  Resolve(library, "curl_multi_setopt", &api.multi_setopt, &missing);
-  Resolve(library, "curl_multi_add_handle", &api.multi_add_handle, &missing);
-  Resolve(library, "curl_multi_remove_handle", &api.multi_remove_handle, &missing);
-  Resolve(library, "curl_multi_socket_action", &api.multi_socket_action, &missing);
-  Resolve(library, "curl_multi_info_read", &api.multi_info_read, &missing);
-  Resolve(library, "curl_multi_strerror", &api.multi_strerror, &missing);
-  Resolve(library, "curl_multi_cleanup", &api.multi_cleanup, &missing);
-  Resolve(library, "curl_slist_append", &api.slist_append, &missing);
-  Resolve(library, "curl_slist_free_all", &api.slist_free_all, &missing);
+  Resolve(library, "curl_global_init", &found.global_init, &missing);
+  Resolve(library, "curl_easy_init", &found.easy_init, &missing);
+  Resolve(library, "curl_easy_setopt", &found.easy_setopt, &missing);
+  Resolve(library, "curl_easy_getinfo", &found.easy_getinfo, &missing);
+  Resolve(library, "curl_easy_reset", &found.easy_reset, &missing);
+  Resolve(library, "curl_easy_cleanup", &found.easy_cleanup, &missing);
+  Resolve(library, "curl_easy_strerror", &found.easy_strerror, &missing);
+  Resolve(library, "curl_multi_init", &found.multi_init, &missing);
+  Resolve(library, "curl_multi_setopt", &found.multi_setopt, &missing);
+  Resolve(library, "curl_multi_add_handle", &found.multi_add_handle, &missing);
+  Resolve(library, "curl_multi_remove_handle", &found.multi_remove_handle, &missing);
+  Resolve(library, "curl_multi_socket_action", &found.multi_socket_action, &missing);
+  Resolve(library, "curl_multi_info_read", &found.multi_info_read, &missing);
+  Resolve(library, "curl_multi_strerror", &found.multi_strerror, &missing);
+  Resolve(library, "curl_multi_cleanup", &found.multi_cleanup, &missing);
+  Resolve(library, "curl_slist_append", &found.slist_append, &missing);
+  Resolve(library, "curl_slist_free_all", &found.slist_free_all, &missing);
   if (!missing.empty()) {
-    return Err(Status::Unavailable(std::string(kLibcurl) + " has no " + missing +
-                                   ": expected a libcurl of ABI version 4"));
+    return Status::Unavailable(std::string(soname) + " has no " + missing +
+                               ": expected a libcurl of ABI version 4");
   }
   // Not thread-safe in libcurl, hence here, inside the once-only initialisation. The
   // descriptor limit is left alone: a fan-out wider than `ulimit -n` is the operator's call
   // (the benchmarks raise it).
-  if (CURLcode rc = api.global_init(CURL_GLOBAL_DEFAULT); rc != CURLE_OK) {
-    return Err(Status::Internal(std::string("curl_global_init failed: ") + api.easy_strerror(rc)));
+  if (CURLcode rc = found.global_init(CURL_GLOBAL_DEFAULT); rc != CURLE_OK) {
+    return Status::Internal(std::string(soname) +
+                            ": curl_global_init failed: " + found.easy_strerror(rc));
   }
-  return &api;
+  *api = found;
+  return Status::Ok();
 }
 
-}  // namespace
-
 Result<const CurlApi*> LoadCurl() {
-  static const Result<const CurlApi*> loaded = Load();
+  static CurlApi api;
+  static const Result<const CurlApi*> loaded = []() -> Result<const CurlApi*> {
+    if (Status status = LoadCurlInto(kSonames, &api); !status.ok()) return Err(std::move(status));
+    return &api;
+  }();
   return loaded;
 }
 

@@ -8,6 +8,8 @@
 
 #include <curl/curl.h>
 
+#include <span>
+
 #include "chorus/status.h"
 
 namespace chorus {
@@ -34,7 +36,12 @@ struct CurlApi {
 };
 
 // Loads libcurl and runs curl_global_init, once per process; every later call returns the
-// first outcome. The error says which library could not be loaded or which symbol is missing.
+// first outcome. The error says which libraries could not be loaded or which symbol is missing.
 Result<const CurlApi*> LoadCurl();
+
+// What LoadCurl does, from the first of `sonames` that loads, filling *api; each call
+// initialises libcurl again (libcurl counts them). For tests of the failures: LoadCurl
+// remembers only one outcome per process.
+Status LoadCurlInto(std::span<const char* const> sonames, CurlApi* api);
 
 }  // namespace chorus
