@@ -65,9 +65,9 @@ Status LoadCurlInto(std::span<const char* const> sonames, CurlApi* api) {
     return Status::Unavailable(std::string(soname) + " has no " + missing +
                                ": expected a libcurl of ABI version 4");
   }
-  // Not thread-safe in libcurl, hence here, inside the once-only initialisation. The
-  // descriptor limit is left alone: a fan-out wider than `ulimit -n` is the operator's call
-  // (the benchmarks raise it).
+  // Not thread-safe in libcurl: LoadCurl calls this inside its once-only initialisation, and
+  // tests from a single thread. The descriptor limit is left alone: a fan-out wider than
+  // `ulimit -n` is the operator's call (the benchmarks raise it).
   if (CURLcode rc = found.global_init(CURL_GLOBAL_DEFAULT); rc != CURLE_OK) {
     return Status::Internal(std::string(soname) +
                             ": curl_global_init failed: " + found.easy_strerror(rc));
