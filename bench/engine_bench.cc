@@ -121,7 +121,12 @@ std::unique_ptr<chorus::Store> OpenStore(const std::string& path) {
 InstantModel& Instant() {
   static InstantModel model([] {
     chorus::EndpointConfig config;
-    config.name = "offline";
+    config.name = "offline";  // stands in for the team's `offline` model
+    // Declared as a remote provider: the engine then does for it what it does for every
+    // model outside the process, and none of what only the offline model needs (a tree of
+    // the structured brief, which the `offline (built-in)` rows include).
+    config.provider = chorus::Provider::kOpenAI;
+    config.concurrency = 0;  // no endpoint cap: the map's own concurrency decides, as offline
     config.model = "instant";
     return config;
   }());

@@ -134,7 +134,12 @@ std::vector<ChatMessage> RenderBrief(const std::string& role, const DelegationBr
   }
 
   while (!user.empty() && user.back() == '\n') user.pop_back();
-  return {ChatMessage{"system", std::move(system)}, ChatMessage{"user", std::move(user)}};
+  // Not a braced list: its elements are const, so both texts would be copied, not moved.
+  std::vector<ChatMessage> messages;
+  messages.reserve(2);
+  messages.push_back({"system", std::move(system)});
+  messages.push_back({"user", std::move(user)});
+  return messages;
 }
 
 }  // namespace chorus
