@@ -29,6 +29,8 @@ class ServerProcess {
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
   int port() const { return port_; }
+  // User + system CPU the server has used so far (from /proc); -1 when it cannot be read.
+  double CpuSeconds() const;
 
  private:
   int pid_ = -1;

@@ -1,7 +1,9 @@
 // Fan-out and chain benchmarks of the whole `chorus` binary against the fake LLM server.
 //
 //   fanout: one map step over N items, all in flight at once, each answered after a fixed
-//           delay (default 200 ms). Reports wall, CPU and peak RSS of `chorus run`.
+//           delay (default 200 ms), then one synthesis of all their answers (the fan-in):
+//           two round trips, as in the workload, so the floor is twice the delay.
+//           Reports wall, CPU and peak RSS of `chorus run`.
 //   chain:  S sequential tasks against a server that answers at once; the wall time per step
 //           is the client's time between one reply and the next request (plus the server's).
 //
@@ -10,8 +12,14 @@
 //           answer can arrive, when every agent has sent its request and waits (median of
 //           --repeat runs). The growth between sizes is the memory per waiting agent.
 //
+//   server: the project's fake LLM server (C++, Boost.Beast, one thread), or with
+//           `--server node` bench/node_mock_server.mjs, a node:http mock of the kind the
+//           issue's figures for other runtimes were measured against. The server's own CPU
+//           per run is reported too: it shares the two cores with chorus.
+//
 //   fanout_bench [--sizes 1000,10000] [--latency-ms 200] [--repeat 5] [--chain 200]
-//                [--max-in-flight N] [--waiting-latency-ms 3000] [--out FILE.json]
+//                [--max-in-flight N] [--waiting-latency-ms 3000] [--server fake|node]
+//                [--out FILE.json]
 // Prints a markdown table and writes JSON (default bench/results/fanout.json).
 #include <cstdio>
 #include <cstdlib>
@@ -32,6 +40,7 @@ struct Args {
   int chain = 200;
   int max_in_flight = 25000;  // loopback has ~28k ephemeral ports per destination
   int waiting_latency_ms = 3000;
+  std::string server = "fake";
   std::string out = std::string(CHORUS_SOURCE_DIR) + "/bench/results/fanout.json";
 };
 
@@ -53,6 +62,12 @@ Args ParseArgs(int argc, char** argv) {
       a.max_in_flight = std::stoi(v);
     } else if (k == "--waiting-latency-ms") {
       a.waiting_latency_ms = std::stoi(v);
+    } else if (k == "--server") {
+      if (v != "fake" && v != "node") {
+        std::fprintf(stderr, "--server: expected fake or node, got %s\n", v.c_str());
+        std::exit(2);
+      }
+      a.server = v;
     } else if (k == "--out") {
       a.out = v;
     } else {
@@ -61,6 +76,20 @@ Args ParseArgs(int argc, char** argv) {
     }
   }
   return a;
+}
+
+// The command line of the chosen server answering after `latency_ms`, on a free port.
+std::vector<std::string> ServerArgv(const Args& args, int latency_ms) {
+  if (args.server == "node") {
+    return {"/usr/bin/env",
+            "node",
+            std::string(CHORUS_SOURCE_DIR) + "/bench/node_mock_server.mjs",
+            "--port",
+            "0",
+            "--latency-ms",
+            std::to_string(latency_ms)};
+  }
+  return {FAKE_LLM_SERVER_PATH, "--port", "0", "--latency-ms", std::to_string(latency_ms)};
 }
 
 std::string ModelBlock(int port, int concurrency) {
@@ -80,7 +109,11 @@ std::string FanoutTeam(int port, int n, int in_flight) {
          "    concurrency: " +
          std::to_string(std::min(n, in_flight)) +
          "\n"
-         "    brief: { objective: \"Answer question ${item}\" }\n";
+         "    brief: { objective: \"Answer question ${item}\" }\n"
+         "  - synthesize: summary\n"
+         "    agent: worker\n"
+         "    from: [ fan ]\n"
+         "    brief: { objective: \"Summarise all the answers in one paragraph\" }\n";
 }
 
 std::string ChainTeam(int port, int steps) {
@@ -114,7 +147,26 @@ struct Row {
   std::string name;
   int agents;
   std::vector<double> wall, cpu, rss;
+  std::vector<double> server_cpu;  // what the server spent on the same run
   int failures = 0;
+
+  // Runs `argv` once against `server`, keeping its figures unless it failed.
+  bool Measure(const std::vector<std::string>& argv, const std::string& log,
+               const bench::ServerProcess& server) {
+    const double server_before = server.CpuSeconds();
+    bench::Measurement m = bench::RunMeasured(argv, log);
+    if (m.exit_code != 0) {
+      ++failures;
+      std::fprintf(stderr, "%s: chorus exited %d (see %s)\n", name.c_str(), m.exit_code,
+                   log.c_str());
+      return false;
+    }
+    wall.push_back(m.wall_s);
+    cpu.push_back(m.cpu_s);
+    rss.push_back(m.max_rss_mb);
+    server_cpu.push_back(server.CpuSeconds() - server_before);
+    return true;
+  }
 };
 
 nlohmann::json Summary(const Row& r) {
@@ -125,9 +177,11 @@ nlohmann::json Summary(const Row& r) {
           {"wall_s_median", bench::Median(r.wall)},
           {"cpu_s_median", bench::Median(r.cpu)},
           {"max_rss_mb_median", bench::Median(r.rss)},
+          {"server_cpu_s_median", bench::Median(r.server_cpu)},
           {"wall_s", r.wall},
           {"cpu_s", r.cpu},
-          {"max_rss_mb", r.rss}};
+          {"max_rss_mb", r.rss},
+          {"server_cpu_s", r.server_cpu}};
 }
 
 }  // namespace
@@ -139,26 +193,16 @@ int main(int argc, char** argv) {
   std::vector<Row> rows;
 
   {
-    bench::ServerProcess server(
-        {FAKE_LLM_SERVER_PATH, "--port", "0", "--latency-ms", std::to_string(args.latency_ms)});
+    bench::ServerProcess server(ServerArgv(args, args.latency_ms));
     for (int n : args.sizes) {
       int in_flight = std::min(n, args.max_in_flight);
       const std::vector<std::string> run = WriteFanout(dir, server.port(), n, in_flight);
-      Row row{"fanout " + std::to_string(args.latency_ms) + " ms" +
+      Row row{"fan-out + fan-in, " + std::to_string(args.latency_ms) + " ms" +
                   (in_flight < n ? " (" + std::to_string(in_flight) + " in flight)" : ""),
               n};
       for (int r = 0; r < args.repeat; ++r) {
         std::string store = dir + "/fanout-" + std::to_string(n) + "-" + std::to_string(r) + ".db";
-        bench::Measurement m = bench::RunMeasured(WithStore(run, store), dir + "/fanout.log");
-        if (m.exit_code != 0) {
-          ++row.failures;
-          std::fprintf(stderr, "fanout %d: chorus exited %d (see %s/fanout.log)\n", n, m.exit_code,
-                       dir.c_str());
-          continue;
-        }
-        row.wall.push_back(m.wall_s);
-        row.cpu.push_back(m.cpu_s);
-        row.rss.push_back(m.max_rss_mb);
+        row.Measure(WithStore(run, store), dir + "/fanout.log", server);
       }
       rows.push_back(row);
     }
@@ -168,8 +212,7 @@ int main(int argc, char** argv) {
   // moves by a few hundred KB from run to run).
   std::vector<std::pair<int, double>> waiting;  // agents, resident MB
   if (args.waiting_latency_ms > 500) {
-    bench::ServerProcess slow({FAKE_LLM_SERVER_PATH, "--port", "0", "--latency-ms",
-                               std::to_string(args.waiting_latency_ms)});
+    bench::ServerProcess slow(ServerArgv(args, args.waiting_latency_ms));
     for (int n : args.sizes) {
       int in_flight = std::min(n, args.max_in_flight);
       const std::vector<std::string> run = WriteFanout(dir, slow.port(), n, in_flight);
@@ -184,33 +227,31 @@ int main(int argc, char** argv) {
     }
   }
   if (args.chain > 0) {
-    bench::ServerProcess server({FAKE_LLM_SERVER_PATH, "--port", "0", "--latency-ms", "0"});
+    bench::ServerProcess server(ServerArgv(args, 0));
     bench::WriteFile(dir + "/chain.yaml", ChainTeam(server.port(), args.chain));
     Row row{"chain of " + std::to_string(args.chain) + ", 0 ms", 1};
     for (int r = 0; r < args.repeat; ++r) {
       std::string store = dir + "/chain-" + std::to_string(r) + ".db";
-      bench::Measurement m = bench::RunMeasured(
+      row.Measure(
           {CHORUS_CLI_PATH, "run", dir + "/chain.yaml", "--store", store, "--quiet", "--json"},
-          dir + "/chain.log");
-      if (m.exit_code != 0) {
-        ++row.failures;
-        continue;
-      }
-      row.wall.push_back(m.wall_s);
-      row.cpu.push_back(m.cpu_s);
-      row.rss.push_back(m.max_rss_mb);
+          dir + "/chain.log", server);
     }
     rows.push_back(row);
   }
 
-  std::printf("| benchmark | agents | wall (median) | CPU (median) | peak RSS | runs |\n");
-  std::printf("|---|---:|---:|---:|---:|---:|\n");
-  nlohmann::json out = {
-      {"benchmark", "fanout"}, {"latency_ms", args.latency_ms}, {"rows", nlohmann::json::array()}};
+  std::printf(
+      "| benchmark (%s server) | agents | wall (median) | CPU (median) | peak RSS | "
+      "server CPU | runs |\n",
+      args.server.c_str());
+  std::printf("|---|---:|---:|---:|---:|---:|---:|\n");
+  nlohmann::json out = {{"benchmark", "fanout"},
+                        {"server", args.server},
+                        {"latency_ms", args.latency_ms},
+                        {"rows", nlohmann::json::array()}};
   for (const Row& r : rows) {
-    std::printf("| %s | %d | %.3f s | %.3f s | %.1f MB | %zu ok, %d failed |\n", r.name.c_str(),
-                r.agents, bench::Median(r.wall), bench::Median(r.cpu), bench::Median(r.rss),
-                r.wall.size(), r.failures);
+    std::printf("| %s | %d | %.3f s | %.3f s | %.1f MB | %.3f s | %zu ok, %d failed |\n",
+                r.name.c_str(), r.agents, bench::Median(r.wall), bench::Median(r.cpu),
+                bench::Median(r.rss), bench::Median(r.server_cpu), r.wall.size(), r.failures);
     out["rows"].push_back(Summary(r));
   }
   if (args.chain > 0 && !rows.back().wall.empty()) {
