@@ -134,12 +134,11 @@ std::vector<ChatMessage> RenderBrief(const std::string& role, const DelegationBr
   }
 
   while (!user.empty() && user.back() == '\n') user.pop_back();
-  // Not a braced list: its elements are const, so both texts would be copied, not moved.
-  std::vector<ChatMessage> messages;
-  messages.reserve(2);
-  messages.push_back({"system", std::move(system)});
-  messages.push_back({"user", std::move(user)});
-  return messages;
+  // Copied, not moved (a braced list's elements are const), and on purpose: the copies are
+  // exactly as long as the texts, while the strings built above grew by doubling. A request
+  // keeps its messages while it waits for its answer; moving them cost 400 bytes per waiting
+  // agent in a 10,000-agent fan-out (fanout_bench's waiting table, 31.6 -> 35.5 MB).
+  return {ChatMessage{"system", system}, ChatMessage{"user", user}};
 }
 
 }  // namespace chorus

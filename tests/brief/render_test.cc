@@ -35,6 +35,16 @@ TEST(RenderBrief, SystemMessageHasRoleThenHowToAnswer) {
   EXPECT_EQ(messages[1].role, "user");
 }
 
+TEST(RenderBrief, MessagesCarryNoSpareCapacity) {
+  // A request keeps its messages while it waits for its answer, and a wide fan-out has
+  // thousands waiting: the texts, built by appending, must not keep the room they grew into.
+  auto messages = RenderBrief("You draft strategy.", MarkdownBrief(), {"Too long.", "No plan."});
+  ASSERT_EQ(messages.size(), 2u);
+  for (const ChatMessage& m : messages) {
+    EXPECT_EQ(m.content.capacity(), m.content.size()) << m.role;
+  }
+}
+
 TEST(RenderBrief, UserMessageContainsEveryPart) {
   const std::string user = RenderBrief("r", MarkdownBrief(), {})[1].content;
   EXPECT_TRUE(Has(user, "## Objective\n\nDraft the launch strategy\n")) << user;
