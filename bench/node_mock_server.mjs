@@ -37,7 +37,8 @@ const server = http.createServer((req, res) => {
     }
     const messages = Array.isArray(request.messages) ? request.messages : [];
     const last = messages.length > 0 ? String(messages[messages.length - 1].content ?? '') : '';
-    setTimeout(() => {
+    // setTimeout(f, 0) waits at least 1 ms in Node: a server with no delay answers at once.
+    const reply = () => {
       answer(res, 200, {
         id: 'chatcmpl-node-mock',
         object: 'chat.completion',
@@ -50,7 +51,12 @@ const server = http.createServer((req, res) => {
         }],
         usage: { prompt_tokens: 50, completion_tokens: 12, total_tokens: 62 },
       });
-    }, latencyMs);
+    };
+    if (latencyMs > 0) {
+      setTimeout(reply, latencyMs);
+    } else {
+      reply();
+    }
   });
 });
 server.keepAliveTimeout = 5000;
