@@ -89,7 +89,9 @@ std::vector<std::string> ServerArgv(const Args& args, int latency_ms) {
             "--latency-ms",
             std::to_string(latency_ms)};
   }
-  return {FAKE_LLM_SERVER_PATH, "--port", "0", "--latency-ms", std::to_string(latency_ms)};
+  // The benchmark reads no request records: the server keeps none.
+  return {FAKE_LLM_SERVER_PATH,       "--port",          "0", "--latency-ms",
+          std::to_string(latency_ms), "--keep-requests", "0"};
 }
 
 std::string ModelBlock(int port, int concurrency) {

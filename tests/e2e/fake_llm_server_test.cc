@@ -434,6 +434,29 @@ TEST(FakeLlmServer, AuthFaultAndApiKeyGive401) {
   EXPECT_EQ(records[4]["fault"], "auth");
 }
 
+TEST(FakeLlmServer, KeepingNoRequestsStillAnswersAndStillWritesTheRecordFile) {
+  // What the benchmarks run: --keep-requests 0 keeps no records in memory, and the record
+  // file, when there is one, still gets every request.
+  const std::string record_path = (std::filesystem::temp_directory_path() /
+                                   ("fake_keep0_" + std::to_string(::getpid()) + ".jsonl"))
+                                      .string();
+  std::filesystem::remove(record_path);
+  FakeLlmServer server =
+      StartServer({.script = {{"default", {{"reply", "kept nothing"}}}},
+                   .extra_args = {"--keep-requests", "0", "--record", record_path}});
+  HttpResult result = PostOpenAi(server, Chat("first"));
+  EXPECT_EQ(result.json()["choices"][0]["message"]["content"], "kept nothing");
+  PostOpenAi(server, Chat("second"));
+  EXPECT_TRUE(server.Requests().empty());
+  EXPECT_EQ(server.Stats()["requests"], 2);
+  std::ifstream file(record_path);
+  std::vector<Json> lines;
+  for (std::string line; std::getline(file, line);) lines.push_back(Json::parse(line));
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[1]["body"]["messages"][0]["content"], "second");
+  std::filesystem::remove(record_path);
+}
+
 TEST(FakeLlmServer, RecordsRequestsInMemoryAndToAJsonLinesFile) {
   const std::string record_path = (std::filesystem::temp_directory_path() /
                                    ("fake_record_" + std::to_string(::getpid()) + ".jsonl"))

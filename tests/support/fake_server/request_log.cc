@@ -21,6 +21,7 @@ tl::expected<void, std::string> RequestLog::OpenFile(const std::string& path) {
 }
 
 void RequestLog::Append(const nlohmann::json& record) {
+  if (file_ == nullptr && keep_ == 0) return;  // nothing keeps it: printing it is wasted
   // Invalid UTF-8 in a request body must not abort the server: replace it.
   std::string line = record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   if (file_ != nullptr) {
