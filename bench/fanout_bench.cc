@@ -1,4 +1,5 @@
-// Fan-out and chain benchmarks of the whole `chorus` binary against the fake LLM server.
+// Fan-out and chain benchmarks of the whole `chorus` binary against a local server: the fake
+// LLM server, or a node:http mock (see `server` below).
 //
 //   fanout: one map step over N items, all in flight at once, each answered after a fixed
 //           delay (default 200 ms), then one synthesis of all their answers (the fan-in):
@@ -153,7 +154,7 @@ struct Row {
   int failures = 0;
 
   // Runs `argv` once against `server`, keeping its figures unless it failed.
-  bool Measure(const std::vector<std::string>& argv, const std::string& log,
+  void Measure(const std::vector<std::string>& argv, const std::string& log,
                const bench::ServerProcess& server) {
     const double server_before = server.CpuSeconds();
     bench::Measurement m = bench::RunMeasured(argv, log);
@@ -161,13 +162,12 @@ struct Row {
       ++failures;
       std::fprintf(stderr, "%s: chorus exited %d (see %s)\n", name.c_str(), m.exit_code,
                    log.c_str());
-      return false;
+      return;
     }
     wall.push_back(m.wall_s);
     cpu.push_back(m.cpu_s);
     rss.push_back(m.max_rss_mb);
     server_cpu.push_back(server.CpuSeconds() - server_before);
-    return true;
   }
 };
 
