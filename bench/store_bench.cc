@@ -4,8 +4,9 @@
 // events table could have, through plain SQLite, to justify the WITHOUT ROWID and 16 KB page
 // choices.
 //
-// Usage: store_bench [[--out] RESULTS_JSON]   (default: bench/results/store.json in the source
-// tree) Prints a markdown table and writes the same numbers as JSON.
+// Usage: store_bench [[--out] RESULTS_JSON]
+// (default: bench/results/store.json in the source tree). Prints a markdown table and writes
+// the same numbers as JSON.
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <time.h>

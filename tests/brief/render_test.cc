@@ -36,8 +36,8 @@ TEST(RenderBrief, SystemMessageHasRoleThenHowToAnswer) {
 }
 
 TEST(RenderBrief, MessagesCarryNoSpareCapacity) {
-  // A request keeps its messages while it waits for its answer, and a wide fan-out has
-  // thousands waiting: the texts, built by appending, must not keep the room they grew into.
+  // A wide fan-out renders thousands of briefs while its agents wait: the texts, built by
+  // appending, must not keep the room they grew into (it stayed resident, 400 bytes an agent).
   auto messages = RenderBrief("You draft strategy.", MarkdownBrief(), {"Too long.", "No plan."});
   ASSERT_EQ(messages.size(), 2u);
   for (const ChatMessage& m : messages) {
