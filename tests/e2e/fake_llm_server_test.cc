@@ -137,6 +137,23 @@ FakeLlmServer StartServer(FakeLlmServer::Options options = {}) {
   return std::move(*server);
 }
 
+// A fresh path for a server's --record file, private to this test process.
+std::string RecordPath(const std::string& stem) {
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            (stem + "_" + std::to_string(::getpid()) + ".jsonl"))
+                               .string();
+  std::filesystem::remove(path);
+  return path;
+}
+
+// The records a server wrote to its --record file, one JSON document per line.
+std::vector<Json> ReadRecordFile(const std::string& path) {
+  std::ifstream file(path);
+  std::vector<Json> records;
+  for (std::string line; std::getline(file, line);) records.push_back(Json::parse(line));
+  return records;
+}
+
 int64_t Tokens(size_t bytes) { return static_cast<int64_t>((bytes + 3) / 4); }
 
 TEST(FakeLlmServer, AnswersOpenAiJsonWithUsageEstimatedFromBytes) {
@@ -437,10 +454,7 @@ TEST(FakeLlmServer, AuthFaultAndApiKeyGive401) {
 TEST(FakeLlmServer, KeepingNoRequestsStillAnswersAndStillWritesTheRecordFile) {
   // What the benchmarks run: --keep-requests 0 keeps no records in memory, and the record
   // file, when there is one, still gets every request.
-  const std::string record_path = (std::filesystem::temp_directory_path() /
-                                   ("fake_keep0_" + std::to_string(::getpid()) + ".jsonl"))
-                                      .string();
-  std::filesystem::remove(record_path);
+  const std::string record_path = RecordPath("fake_keep0");
   FakeLlmServer server =
       StartServer({.script = {{"default", {{"reply", "kept nothing"}}}},
                    .extra_args = {"--keep-requests", "0", "--record", record_path}});
@@ -449,19 +463,14 @@ TEST(FakeLlmServer, KeepingNoRequestsStillAnswersAndStillWritesTheRecordFile) {
   PostOpenAi(server, Chat("second"));
   EXPECT_TRUE(server.Requests().empty());
   EXPECT_EQ(server.Stats()["requests"], 2);
-  std::ifstream file(record_path);
-  std::vector<Json> lines;
-  for (std::string line; std::getline(file, line);) lines.push_back(Json::parse(line));
+  std::vector<Json> lines = ReadRecordFile(record_path);
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(lines[1]["body"]["messages"][0]["content"], "second");
   std::filesystem::remove(record_path);
 }
 
 TEST(FakeLlmServer, RecordsRequestsInMemoryAndToAJsonLinesFile) {
-  const std::string record_path = (std::filesystem::temp_directory_path() /
-                                   ("fake_record_" + std::to_string(::getpid()) + ".jsonl"))
-                                      .string();
-  std::filesystem::remove(record_path);
+  const std::string record_path = RecordPath("fake_record");
   FakeLlmServer server = StartServer({.extra_args = {"--record", record_path}});
   PostOpenAi(server, Chat("first"), {"X-Chorus-Agent: writer", "Authorization: Bearer sk-secret"});
   Send({.url = server.openai_base_url() + "/chat/completions", .body = "not json"});
@@ -478,9 +487,7 @@ TEST(FakeLlmServer, RecordsRequestsInMemoryAndToAJsonLinesFile) {
   EXPECT_EQ(records[1]["body"], "not json");
   EXPECT_EQ(records[1]["status"], 400);
 
-  std::ifstream file(record_path);
-  std::vector<Json> lines;
-  for (std::string line; std::getline(file, line);) lines.push_back(Json::parse(line));
+  std::vector<Json> lines = ReadRecordFile(record_path);
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(lines[0], records[0]);
   EXPECT_EQ(server.Stats()["requests"], 2);
