@@ -8,7 +8,9 @@
 // finishing the run.
 //
 //   engine_bench [--steps 2000] [--fanout 10000] [--resume-agents 20000] [--repeat 5]
-//                [--out FILE.json]
+//                [--only instant|instant_events_discarded|offline] [--out FILE.json]
+//
+// --only runs that one configuration and skips resume: a profile then shows one thing.
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -206,6 +208,7 @@ std::pair<size_t, double> TimeResume(const chorus::Team& team, const std::string
 int main(int argc, char** argv) {
   int steps = 2000, fanout = 10000, resume_agents = 20000, repeat = 5;
   std::string out = std::string(CHORUS_SOURCE_DIR) + "/bench/results/engine.json";
+  std::string only;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
     if (k == "--steps")
@@ -218,6 +221,8 @@ int main(int argc, char** argv) {
       repeat = std::stoi(v);
     else if (k == "--out")
       out = v;
+    else if (k == "--only")
+      only = v;
   }
   std::string dir = bench::MakeTempDir("chorus-engine");
   chorus::Team chain = ChainTeam(steps), fan = FanoutTeam(fanout);
@@ -231,6 +236,7 @@ int main(int argc, char** argv) {
       {"offline (built-in)", "offline", false, true},
   };
   for (const Config& config : configs) {
+    if (!only.empty() && only != config.key) continue;
     std::vector<double> chain_us, fan_us;
     for (int r = 0; r < repeat; ++r) {
       std::string tag = std::string(config.key) + "-" + std::to_string(r);
@@ -246,19 +252,21 @@ int main(int argc, char** argv) {
                      {"fanout_us_per_agent_median", bench::Median(fan_us)},
                      {"fanout_us_per_agent", fan_us}};
   }
-  std::vector<double> resume_s;
-  size_t resume_events = 0;
-  chorus::Team resumable = FanoutTeam(resume_agents);
-  for (int r = 0; r < repeat; ++r) {
-    auto [events, s] = TimeResume(resumable, dir);
-    resume_events = events;
-    resume_s.push_back(s);
+  if (only.empty()) {
+    std::vector<double> resume_s;
+    size_t resume_events = 0;
+    chorus::Team resumable = FanoutTeam(resume_agents);
+    for (int r = 0; r < repeat; ++r) {
+      auto [events, s] = TimeResume(resumable, dir);
+      resume_events = events;
+      resume_s.push_back(s);
+    }
+    std::printf("| resume a run of %zu recorded events | instant (engine only) | %.3f s |\n",
+                resume_events, bench::Median(resume_s));
+    j["resume"] = {{"recorded_events", resume_events},
+                   {"seconds_median", bench::Median(resume_s)},
+                   {"seconds", resume_s}};
   }
-  std::printf("| resume a run of %zu recorded events | instant (engine only) | %.3f s |\n",
-              resume_events, bench::Median(resume_s));
-  j["resume"] = {{"recorded_events", resume_events},
-                 {"seconds_median", bench::Median(resume_s)},
-                 {"seconds", resume_s}};
   bench::WriteFile(out, j.dump(2) + "\n");
   std::printf("wrote %s\n", out.c_str());
   std::filesystem::remove_all(dir);

@@ -177,6 +177,7 @@ void Scheduler::LaunchReady() {
   }
   PumpGovernors();
   if (stage_failed_) return;  // let what is in flight finish; start nothing new
+  size_t slice = kFirstSendSlice;
   for (StepRun& run : step_runs_) {
     if (run.failed) continue;
     int cap =
@@ -188,8 +189,12 @@ void Scheduler::LaunchReady() {
       Launch(run.units[run.next++]);
       // A wide map would otherwise hold every unit's request and events in memory before the
       // first one goes out: commit and send in slices, so memory stays bounded and the
-      // first requests travel while the rest are being prepared.
-      if (to_send_.size() >= kSendSlice || log_->size() >= kMaxDeferredEvents) Commit();
+      // first requests travel while the rest are being prepared. The slices start small and
+      // double, so the server gets work within a millisecond and commits stay few.
+      if (to_send_.size() >= slice || log_->size() >= kMaxDeferredEvents) {
+        Commit();
+        slice = std::min(2 * slice, kSendSlice);
+      }
       if (stage_failed_) return;
     }
   }

@@ -193,6 +193,7 @@ class Scheduler {
   bool FlushLog();  // false (and the run stops) when the store failed
   // Events that may wait for a commit, and requests prepared before they are sent in one go.
   static constexpr size_t kMaxDeferredEvents = 4096;
+  static constexpr size_t kFirstSendSlice = 32;
   static constexpr size_t kSendSlice = 512;
   // How long facts may wait for their commit while the scheduler waits for answers: answers
   // arriving close together share a transaction (a 10,000-agent map made 2,000 commits of

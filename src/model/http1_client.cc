@@ -298,7 +298,11 @@ void Http1Client::Connect(Connection* c) {
   int64_t at = NowUs() + ms * 1000;
   if (c->request_deadline_us >= 0) at = std::min(at, c->request_deadline_us);
   SetDeadline(c, at);
-  Arm(c, EPOLLOUT);
+  // On loopback the handshake is over by the time connect() returns (it runs inline), yet
+  // connect() still says EINPROGRESS. Writing at once sends the request now instead of after
+  // an epoll round, and arms the socket once (for the answer) instead of twice; a handshake
+  // still under way fails the write with EAGAIN, and the socket waits for EPOLLOUT (Send).
+  Send(c);
 }
 
 void Http1Client::OnConnectFailed(Connection* c, int error) {
@@ -336,6 +340,20 @@ void Http1Client::Send(Connection* c) {
   message.msg_iov = iov;
   message.msg_iovlen = count;
   ssize_t sent = count == 0 ? 0 : sendmsg(c->fd, &message, MSG_NOSIGNAL);
+  if (c->phase == Phase::kConnecting) {
+    // The first write, tried before the handshake was known to be over (Connect).
+    if (sent < 0) {
+      const int error = errno;
+      if (error == EAGAIN || error == EWOULDBLOCK || error == EINTR) {
+        Arm(c, EPOLLOUT);
+      } else {
+        OnConnectFailed(c, error);  // e.g. refused: the next address is tried, as after epoll
+      }
+      return;
+    }
+    c->phase = Phase::kSending;
+    SetDeadline(c, c->request_deadline_us);
+  }
   if (sent < 0) {
     if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
       OnConnectionLost(c, errno);
