@@ -81,4 +81,16 @@ std::string Truncate(const std::string& s, size_t max_chars) {
   return line;
 }
 
+std::string DescribeStagedSynthesis(const nlohmann::json& p) {
+  const std::string level = "staged synthesis, level " + std::to_string(p.value("level", 0));
+  if (p.value("parts", size_t{0}) <= 1) {
+    return level + ": one prompt over " + std::to_string(p.value("inputs", size_t{0})) +
+           " partial syntheses";
+  }
+  return level + ": " + std::to_string(p.value("parts", size_t{0})) + " parts of at most " +
+         std::to_string(p.value("budget", int64_t{0})) + " tokens (" +
+         std::to_string(p.value("tokens", int64_t{0})) + " in all, window " +
+         std::to_string(p.value("window", int64_t{0})) + ")";
+}
+
 }  // namespace chorus::cli

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "chorus/store.h"
@@ -25,5 +26,9 @@ std::string FormatCost(double usd);                            // "$0.0042"
 std::string FormatTime(int64_t epoch_ms);                      // "2026-11-24 03:40:01" (local time)
 std::string FormatBytes(size_t bytes);                         // "1.2 KB"
 std::string Truncate(const std::string& s, size_t max_chars);  // one line, "…" when cut
+
+// A synthesis.staged event: "staged synthesis, level 1: 108 parts of at most 3474 tokens
+// (368003 in all, window 8000)", or for the last level "…: one prompt over 2 partial syntheses".
+std::string DescribeStagedSynthesis(const nlohmann::json& p);
 
 }  // namespace chorus::cli

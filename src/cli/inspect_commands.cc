@@ -108,6 +108,7 @@ std::string Describe(const Event& e, const nlohmann::json& p, bool full) {
     }
     return kind + (p.contains("item") ? " on item: " + text(p.value("item", "")) : "");
   }
+  if (k == "synthesis.staged") return DescribeStagedSynthesis(p);
   if (k == "brief.dispatched") {
     const auto& out = p.value("output", nlohmann::json::object());
     std::string s = "objective: " + text(p.value("objective", "")) + " | " +

@@ -101,6 +101,15 @@ void ProgressPrinter::OnEvent(const Event& e, const nlohmann::json& p) {
       if (live_ && IsQuietItem(e.step)) DrawBar(map, m, e.ts_ms, /*force=*/false);
     }
     if (!IsQuietItem(e.step)) Line("▸", e.step, e.agent, "started");
+  } else if (kind == "synthesis.staged") {
+    // The parts of a staged synthesis ("summary[1.3]") show like a map's items, all levels
+    // counted together.
+    if (const size_t parts = p.value("parts", size_t{0}); parts > 1) {
+      MapProgress& m = maps_[e.step];
+      if (m.items == 0) m.started_ms = e.ts_ms;
+      m.items += parts;
+    }
+    Line("▸", e.step, "", DescribeStagedSynthesis(p));
   } else if (kind == "route.decision") {
     const auto& winner = p.value("winner", nlohmann::json());
     std::string text = "routed (" + p.value("rule", "") + "): " +

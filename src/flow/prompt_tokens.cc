@@ -37,10 +37,14 @@ int64_t PromptCounter::Count(const std::vector<ChatMessage>& messages) const {
   int64_t total = kTokensPerReply;
   for (const ChatMessage& m : messages) {
     total += kTokensPerMessage;
-    total += static_cast<int64_t>(tokenizer_ != nullptr ? tokenizer_->Count(m.content)
-                                                        : EstimateTokens(m.content));
+    total += CountText(m.content);
   }
   return total;
+}
+
+int64_t PromptCounter::CountText(std::string_view text) const {
+  return static_cast<int64_t>(tokenizer_ != nullptr ? tokenizer_->Count(text)
+                                                    : EstimateTokens(text));
 }
 
 std::string_view PromptCounter::name() const {

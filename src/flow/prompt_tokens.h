@@ -22,6 +22,8 @@ class PromptCounter {
 
   // Tokens of `messages` as a chat prompt: their contents plus the chat format's framing.
   int64_t Count(const std::vector<ChatMessage>& messages) const;
+  // Tokens of `text` alone, as part of a message's content.
+  int64_t CountText(std::string_view text) const;
   // "cl100k_base", "o200k_base" or "estimate".
   std::string_view name() const;
 

@@ -88,6 +88,10 @@ void Scheduler::AddStepRun(const Step& step) {
     AddWitnessRun(step);
     return;
   }
+  if (step.kind == StepKind::kSynthesize) {
+    AddSynthesisRun(step);
+    return;
+  }
   StepRun run;
   run.step = &step;
   size_t run_index = step_runs_.size();
@@ -180,8 +184,8 @@ void Scheduler::LaunchReady() {
   size_t slice = kFirstSendSlice;
   for (StepRun& run : step_runs_) {
     if (run.failed) continue;
-    int cap =
-        run.step->kind == StepKind::kMap || run.step->kind == StepKind::kWitness ? run.cap : 1;
+    const StepKind kind = run.step->kind;
+    int cap = kind == StepKind::kMap || kind == StepKind::kWitness || run.staged ? run.cap : 1;
     while (run.next < run.units.size() && run.in_flight < cap) {
       // A conversation is sequential: the agent's next brief waits for its current one.
       if (WaitsForConversation(run.units[run.next])) break;
@@ -206,6 +210,7 @@ void Scheduler::Launch(size_t index) {
   const std::string_view kind = unit.judge != JudgeRole::kNone ? "judge"
                                 : unit.witness >= 0            ? "vote"
                                 : unit.item_index >= 0         ? "map-item"
+                                : unit.IsSynthesisPart()       ? "synthesis-part"
                                                                : StepKindName(unit.step->kind);
   const std::string* item = nullptr;
   if (unit.item_index >= 0) item = &unit.ItemLabel();
@@ -501,8 +506,12 @@ void Scheduler::FinishStepRunIfDone(StepRun& run) {
     DecideWitnessRun(static_cast<size_t>(&run - step_runs_.data()));
     return;
   }
+  if (run.staged && !run.staged->parts.empty()) {
+    NextSynthesisLevel(static_cast<size_t>(&run - step_runs_.data()));
+    return;
+  }
   if (step.kind != StepKind::kMap) {
-    outputs_[step.id] = units_[run.units.front()].output;
+    outputs_[step.id] = units_[run.units.back()].output;  // a staged synthesis's last level
     return;
   }
   std::vector<std::string> labels;
@@ -516,6 +525,7 @@ void Scheduler::FinishStepRunIfDone(StepRun& run) {
   // step.completed, and a wide map would write every answer into the store a third time.
   RecordMapCompleted(*log_, step.id, combined, items.size());
   outputs_[step.id] = std::move(combined);
+  map_units_[step.id] = run.units;  // a later synthesis may need the items one by one
 }
 
 void Scheduler::FailUnit(size_t index, const std::string& why, bool record) {
@@ -536,7 +546,8 @@ void Scheduler::FailUnit(size_t index, const std::string& why, bool record) {
   if (record && !run.failed && unit.item_index >= 0) {
     log_->Add("step.failed", run.step->id, "",
               {{"error", "item " + std::to_string(unit.item_index) + " failed: " + why}});
-  } else if (record && !run.failed && run.step->kind == StepKind::kWitness) {
+  } else if (record && !run.failed &&
+             (run.step->kind == StepKind::kWitness || unit.IsSynthesisPart())) {
     log_->Add("step.failed", run.step->id, "", {{"error", unit.path + " failed: " + why}});
   }
   run.failed = true;

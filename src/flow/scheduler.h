@@ -26,7 +26,9 @@
 #include "flow/event_log.h"
 #include "flow/gate.h"
 #include "flow/journal.h"
+#include "flow/prompt_tokens.h"
 #include "flow/route_step.h"
+#include "flow/staged_synthesis.h"
 #include "flow/step_output.h"
 #include "flow/witness.h"
 
@@ -69,6 +71,7 @@ class Scheduler {
     std::string item_label;      // map over frameworks/files: the id or path ("" = item)
     nlohmann::json item_fields;  // map over frameworks/files: ${item.FIELD}
     std::vector<const Framework*> frameworks;  // routed: applied to the brief
+    int synthesis_part = -1;  // a staged synthesis's part: its index among its level's parts
   };
 
   struct Unit {
@@ -117,6 +120,18 @@ class Scheduler {
     const std::string& ItemLabel() const {
       return enrichment && !enrichment->item_label.empty() ? enrichment->item_label : item;
     }
+    // A part of a staged synthesis (not its last prompt, which is the step's own unit).
+    bool IsSynthesisPart() const { return enrichment && enrichment->synthesis_part >= 0; }
+  };
+
+  // A synthesis too large for one prompt, run in levels (flow/staged_synthesis.h).
+  struct StagedSynthesis {
+    int64_t window = 0;                  // the model's context window
+    int64_t budget = 0;                  // tokens the sources of one prompt may take
+    PromptCounter counter;               // the model's tokenizer, or the estimate
+    int level = 0;                       // the level running now, from 1
+    std::vector<SynthesisPiece> pieces;  // what this level reads
+    std::vector<SynthesisPart> parts;    // its cut, one unit each; empty at the last level
   };
 
   // One step of the current stage (a task, a map or a synthesis).
@@ -128,7 +143,8 @@ class Scheduler {
     size_t done = 0;
     bool failed = false;
     int cap = 1;
-    WitnessState witness;  // witness steps (scheduler_witness.cc)
+    WitnessState witness;                     // witness steps (scheduler_witness.cc)
+    std::unique_ptr<StagedSynthesis> staged;  // a synthesis run in levels, else null
   };
 
   struct Timer {
@@ -183,6 +199,15 @@ class Scheduler {
   void FinishJudge(size_t judge, const StepOutput& output);
   void DecideGate(size_t unit);
   bool IsOfflineAgent(const std::string& agent) const;
+  // Synthesis steps, staged when their sources overflow the model (scheduler_synthesis.cc).
+  void AddSynthesisRun(const Step& step);
+  std::unique_ptr<StagedSynthesis> PlanStagedSynthesis(const Step& step, std::string* failure);
+  std::vector<SynthesisPiece> SourcePieces(const Step& step, const PromptCounter& counter) const;
+  void StartSynthesisLevel(size_t run);
+  void NextSynthesisLevel(size_t run);
+  void AddSynthesisUnit(size_t run, std::string path, int part);
+  void FailStepRun(size_t run, const std::string& why);
+  Status AddStagedSources(const Unit& unit, Crossing* crossing, DelegationBrief* brief) const;
   void AddWitnessRun(const Step& step);
   void AddWitnessUnits(size_t run, int count);
   void DecideWitnessRun(size_t run);
@@ -243,7 +268,9 @@ class Scheduler {
 
   // Values pass through `crossing` (which may pseudonymize, restore or refuse them).
   Result<std::string> Expand(const std::string& text, const Unit& unit, Crossing* crossing) const;
-  Result<DelegationBrief> BuildBrief(const Unit& unit, Crossing* crossing) const;
+  // Without `sources`, a synthesis's brief lacks what it synthesizes (to size the rest).
+  Result<DelegationBrief> BuildBrief(const Unit& unit, Crossing* crossing,
+                                     bool sources = true) const;
   Status BuildUnitBrief(size_t unit, Crossing* crossing);
   Status AdmitJudgeBrief(size_t unit, Crossing* crossing);
   std::optional<int64_t> NextTimerWaitUs() const;
@@ -263,6 +290,7 @@ class Scheduler {
   std::map<std::string, std::vector<std::string>> chains_;  // fallback chains by first model
   int queued_ = 0;                                          // units waiting in governors' queues
   std::map<std::string, StepOutput> outputs_;               // step id -> output, for ${...}
+  std::map<std::string, std::vector<size_t>> map_units_;    // map step id -> its item units
 
   // Agent name -> its conversation, for agents with a `context:` budget.
   std::map<std::string, AgentConversation> conversations_;

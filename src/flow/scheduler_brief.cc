@@ -45,7 +45,9 @@ Status Scheduler::BuildUnitBrief(size_t index, Crossing* crossing) {
   Result<DelegationBrief> brief = BuildBrief(unit, crossing);
   if (!brief) return brief.error();
   unit.brief = std::move(*brief);
-  if (unit.step->gate) AddGateToAcceptance(*unit.step->gate, &unit.brief);
+  if (unit.step->gate && !unit.IsSynthesisPart()) {
+    AddGateToAcceptance(*unit.step->gate, &unit.brief);
+  }
   return Status::Ok();
 }
 
@@ -118,7 +120,8 @@ Result<std::string> Scheduler::Expand(const std::string& text, const Unit& unit,
   });
 }
 
-Result<DelegationBrief> Scheduler::BuildBrief(const Unit& unit, Crossing* crossing) const {
+Result<DelegationBrief> Scheduler::BuildBrief(const Unit& unit, Crossing* crossing,
+                                              bool sources) const {
   const BriefTemplate& t = unit.step->brief;
   DelegationBrief brief;
   brief.id = unit.path;
@@ -143,7 +146,9 @@ Result<DelegationBrief> Scheduler::BuildBrief(const Unit& unit, Crossing* crossi
     if (!item) return Err(item.error());
     brief.context.push_back("Item " + std::to_string(unit.item_index) + ": " + *item);
   }
-  if (unit.step->kind == StepKind::kSynthesize) {
+  if (unit.step->kind == StepKind::kSynthesize && sources && step_runs_[unit.step_run].staged) {
+    if (Status s = AddStagedSources(unit, crossing, &brief); !s.ok()) return Err(s);
+  } else if (unit.step->kind == StepKind::kSynthesize && sources) {
     for (const std::string& from : unit.step->from) {
       auto it = outputs_.find(from);
       if (it == outputs_.end()) {
@@ -155,6 +160,11 @@ Result<DelegationBrief> Scheduler::BuildBrief(const Unit& unit, Crossing* crossi
     }
   }
   brief.output = t.output;
+  if (unit.IsSynthesisPart()) {
+    // What the step's output must satisfy applies to its last level, which reads this part.
+    brief.output = ExpectedOutput{};
+    brief.acceptance.clear();
+  }
   if (unit.enrichment) ApplyFrameworks(unit.enrichment->frameworks, &brief);
   if (Status s = ValidateBrief(brief); !s.ok()) return Err(s);
   return brief;

@@ -36,6 +36,20 @@ std::string YamlNodeText(const YAML::Node& node) {
 
 }  // namespace
 
+void AppendMapItem(std::string* out, size_t index, std::string_view label, std::string_view text) {
+  std::string shown(label.substr(0, label.size() > 80 ? 77 : label.size()));
+  if (label.size() > 80) shown += "...";
+  for (char& c : shown) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  *out += "### Item ";
+  *out += std::to_string(index + 1);
+  *out += ": ";
+  *out += shown;
+  *out += "\n\n";
+  *out += text;
+}
+
 StepOutput CombineMapOutputs(const std::vector<std::string>& labels,
                              const std::vector<const StepOutput*>& items) {
   StepOutput out;
@@ -45,18 +59,8 @@ StepOutput CombineMapOutputs(const std::vector<std::string>& labels,
   out.text.reserve(bytes);
   for (size_t i = 0; i < items.size(); ++i) {
     const StepOutput& item = *items[i];
-    std::string label = i < labels.size() ? labels[i] : std::string();
-    if (label.size() > 80) label = label.substr(0, 77) + "...";
-    for (char& c : label) {
-      if (c == '\n' || c == '\r') c = ' ';
-    }
     if (i > 0) out.text += "\n\n";
-    out.text += "### Item ";
-    out.text += std::to_string(i + 1);
-    out.text += ": ";
-    out.text += label;
-    out.text += "\n\n";
-    out.text += item.text;
+    AppendMapItem(&out.text, i, i < labels.size() ? labels[i] : std::string_view(), item.text);
     out.json.push_back(item.json.is_null() ? nlohmann::json(item.text) : item.json);
     out.sensitivity = std::max(out.sensitivity, item.sensitivity);
   }

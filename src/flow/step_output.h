@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "chorus/privacy.h"
@@ -18,6 +19,10 @@ struct StepOutput {
   // sensitive as its inputs); a map's output carries the highest of its items.
   Label sensitivity = Label::kPublic;
 };
+
+// Appends map item `index` (0-based) as a map's combined output shows it: "### Item 3: label",
+// a blank line, then its text. Long labels are cut and line breaks in them become spaces.
+void AppendMapItem(std::string* out, size_t index, std::string_view label, std::string_view text);
 
 // A map's output: items in item order. `labels` name the items in the combined text.
 StepOutput CombineMapOutputs(const std::vector<std::string>& labels,

@@ -94,6 +94,34 @@ TEST(Progress, TerminalRedrawsOneLineAndEndsItWithTheMap) {
   EXPECT_EQ(text.find("m[2]"), std::string::npos) << text;
 }
 
+TEST(Progress, AStagedSynthesisCountsItsPartsLikeAMapsItems) {
+  Captured out;
+  ProgressPrinter p(out.file(), /*verbose=*/false, /*live=*/false);
+  p.OnEvent(At(0, "synthesis.staged", "sum"), {{"level", 1},
+                                               {"parts", 20},
+                                               {"inputs", 3000},
+                                               {"tokens", 368003},
+                                               {"budget", 3474},
+                                               {"window", 8000}});
+  for (int i = 0; i < 20; ++i) {
+    const std::string path = "sum[1." + std::to_string(i) + "]";
+    p.OnEvent(At(i, "step.started", path, "a"), {{"kind", "synthesis-part"}});
+    p.OnEvent(At(i, "step.completed", path, "a"), {{"output", "ok"}});
+  }
+  p.OnEvent(At(30, "synthesis.staged", "sum"),
+            {{"level", 2}, {"parts", 1}, {"inputs", 20}, {"tokens", 900}});
+  std::string text = out.Text();
+  EXPECT_NE(text.find("sum                                   staged synthesis, level 1: 20 parts "
+                      "of at most 3474 tokens (368003 in all, window 8000)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("20/20 done, 0 running, 0 failed"), std::string::npos) << text;
+  EXPECT_NE(text.find("staged synthesis, level 2: one prompt over 20 partial syntheses"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("sum[1.5]"), std::string::npos) << "20 parts print no line each";
+}
+
 TEST(Progress, RouteDecisionsArePrinted) {
   Captured out;
   ProgressPrinter p(out.file(), /*verbose=*/false);

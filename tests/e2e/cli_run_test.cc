@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <set>
 
 #include "e2e/cli_harness.h"
 #include "support/fake_llm_server.h"
@@ -183,6 +184,60 @@ flow:
   std::set<std::string> agents;
   for (const auto& r : server->Requests()) agents.insert(r["agent"].get<std::string>());
   EXPECT_EQ(agents, (std::set<std::string>{"a", "b"}));
+}
+
+TEST(CliRun, AFanInTooLargeForTheModelsWindowIsSynthesizedInLevels) {
+  nlohmann::json script = {{"default", {{"reply", "done: {{last_user}}"}}}};
+  auto server = FakeLlmServer::Start({.script = script});
+  ASSERT_TRUE(server) << server.error();
+  Scratch dir;
+  std::string lines;
+  for (int i = 0; i < 200; ++i) lines += "question " + std::to_string(i) + "\n";
+  std::string items = dir.Write("items.txt", lines);
+  std::string team =
+      dir.Write("team.yaml",
+                Team(OpenAiModel(*server, ", stream: false, context_window: 4000, max_tokens: 300"),
+                     R"(inputs:
+  items: { file: true }
+agents:
+  a: { role: "r", model: fast }
+  editor: { role: "You combine.", model: fast }
+flow:
+  - map: each
+    over: "${inputs.items}"
+    agent: a
+    concurrency: 50
+    brief: { objective: "Answer ${item}" }
+  - synthesize: summary
+    agent: editor
+    from: [ each ]
+)"));
+  auto run = Chorus({"run", team, "--input", "items=@" + items, "--json"});
+  ASSERT_EQ(run.exit_code, 0) << run.stderr_text;
+  EXPECT_NE(
+      run.stderr_text.find("summary                               staged synthesis, level 1: "),
+      std::string::npos)
+      << run.stderr_text;
+  nlohmann::json out = JsonOut(run);
+  std::set<std::string> parts;
+  for (const auto& step : out["steps"]) {
+    if (step["step"].get<std::string>().starts_with("summary[")) parts.insert(step["step"]);
+  }
+  EXPECT_GE(parts.size(), 2u);
+  EXPECT_TRUE(parts.count("summary[1.0]"));
+  size_t editor_requests = 0, largest = 0;
+  for (const auto& r : server->Requests()) {
+    if (r["agent"] != "editor") continue;
+    ++editor_requests;
+    largest = std::max(largest, r.dump().size());
+  }
+  EXPECT_EQ(editor_requests, parts.size() + 1);  // the parts, then the step's own prompt
+  // 200 echoed briefs are ~60 KB; no prompt of the synthesis comes near that.
+  EXPECT_LT(largest, 20000u);
+  auto show = Chorus({"show", out["run_id"], "--store", dir.Path(".chorus/chorus.db")});
+  ASSERT_EQ(show.exit_code, 0) << show.stderr_text;
+  EXPECT_NE(show.stdout_text.find("synthesis.staged"), std::string::npos) << show.stdout_text;
+  EXPECT_NE(show.stdout_text.find("one prompt over"), std::string::npos) << show.stdout_text;
 }
 
 TEST(CliRun, RateLimitIsRetriedAfterRetryAfterAndRecorded) {

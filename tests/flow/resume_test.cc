@@ -195,6 +195,51 @@ TEST_F(ResumeTest, EveryKillPointResumesToTheSameOutputWithoutAskingTwice) {
   }
 }
 
+// A map whose answers overflow the synthesis model's window: the synthesis runs in levels.
+constexpr const char* kStagedTeam = R"(name: staged
+models:
+  m: { provider: openai, model: scripted, base_url: "http://127.0.0.1:9/v1",
+       context_window: 1000, max_tokens: 100 }
+agents:
+  worker: { role: "You work through items.", model: m }
+  editor: { role: "You edit.", model: m }
+flow:
+  - map: items
+    over: [ a, b, c, d, e, f, g, h, i, j, k, l ]
+    agent: worker
+    concurrency: 3
+    brief: { objective: "Work on ${item}" }
+  - synthesize: final
+    agent: editor
+    from: [ items ]
+)";
+
+ChatResult StagedAnswer(const ChatRequest& r) {
+  if (r.agent == "editor") return Text("edited " + r.idempotency_key.substr(27));
+  std::string text = "worked on " + r.messages.back().content.substr(0, 60) + ":";
+  for (int i = 0; i < 25; ++i) text += " point" + std::to_string(i);
+  return Text(text);
+}
+
+TEST_F(ResumeTest, AStagedSynthesisResumesFromEveryKillPointWithoutAskingTwice) {
+  auto team = ParseTeam(kStagedTeam, dir_ + "/staged.yaml");
+  ASSERT_TRUE(team) << team.error().ToString();
+  Recorded whole = RecordWhole(*team, StagedAnswer, "staged-whole.db");
+  ASSERT_GE(CountKind(whole.events, "synthesis.staged"), 2u);
+  for (size_t count = 1; count + 1 < whole.events.size(); ++count) {
+    SCOPED_TRACE(KillPoint(whole.events, count));
+    Resumed resumed = ResumeAfter(*team, whole, count, StagedAnswer);
+    EXPECT_EQ(resumed.report.output, whole.report.output);
+    EXPECT_EQ(resumed.report.usage.input_tokens, whole.report.usage.input_tokens);
+    EXPECT_EQ(resumed.report.steps.size(), whole.report.steps.size());
+    EXPECT_TRUE(resumed.asked_again.empty()) << resumed.asked_again.front();
+    auto all = resumed.store->LoadEvents(whole.report.run_id);
+    ASSERT_TRUE(all);
+    // Each level's cut is recorded once, however often the run was interrupted.
+    EXPECT_EQ(CountKind(*all, "synthesis.staged"), CountKind(whole.events, "synthesis.staged"));
+  }
+}
+
 TEST_F(ResumeTest, AnUnansweredRequestIsSentAgainUnderItsKey) {
   Recorded whole = RecordWhole(team_, Answer, "whole.db");
   const std::vector<Event>& events = whole.events;
