@@ -20,7 +20,11 @@
 //
 //   fanout_bench [--sizes 1000,10000] [--latency-ms 200] [--repeat 5] [--chain 200]
 //                [--max-in-flight N] [--waiting-latency-ms 3000] [--server fake|node]
-//                [--out FILE.json]
+//                [--context-window TOKENS] [--out FILE.json]
+//
+// --context-window declares the mock model's window: a fan-in that overflows it is then
+// synthesized in levels (a third round trip or more), as it would be against a real model.
+// Without it the mock takes any prompt, as the servers of the issue's comparisons did.
 // Prints a markdown table and writes JSON (default bench/results/fanout.json).
 #include <cstdio>
 #include <cstdlib>
@@ -42,6 +46,7 @@ struct Args {
   int max_in_flight = 25000;  // loopback has ~28k ephemeral ports per destination
   int waiting_latency_ms = 3000;
   std::string server = "fake";
+  int context_window = 0;  // 0: the mock model declares none
   std::string out = std::string(CHORUS_SOURCE_DIR) + "/bench/results/fanout.json";
 };
 
@@ -69,6 +74,8 @@ Args ParseArgs(int argc, char** argv) {
         std::exit(2);
       }
       a.server = v;
+    } else if (k == "--context-window") {
+      a.context_window = std::stoi(v);
     } else if (k == "--out") {
       a.out = v;
     } else {
@@ -95,15 +102,17 @@ std::vector<std::string> ServerArgv(const Args& args, int latency_ms) {
           std::to_string(latency_ms), "--keep-requests", "0"};
 }
 
-std::string ModelBlock(int port, int concurrency) {
+std::string ModelBlock(int port, int concurrency, int context_window = 0) {
   return "models:\n  mock: { provider: openai, base_url: \"http://127.0.0.1:" +
          std::to_string(port) + "/v1\", model: mock, stream: false, timeout_s: 120,\n" +
+         (context_window > 0 ? "          context_window: " + std::to_string(context_window) + ",\n"
+                             : std::string()) +
          "          limits: { concurrency: " + std::to_string(concurrency) + " } }\n" +
          "agents:\n  worker: { role: \"You answer in one short sentence.\", model: mock }\n";
 }
 
-std::string FanoutTeam(int port, int n, int in_flight) {
-  return "name: fanout\n" + ModelBlock(port, in_flight) +
+std::string FanoutTeam(int port, int n, int in_flight, int context_window) {
+  return "name: fanout\n" + ModelBlock(port, in_flight, context_window) +
          "inputs:\n  items: { file: true }\n"
          "flow:\n"
          "  - map: fan\n"
@@ -131,11 +140,12 @@ std::string ChainTeam(int port, int steps) {
 
 // Writes the items and the team of an n-agent fan-out against `port` into `dir`; returns the
 // `chorus run` command line, to which the caller adds the store.
-std::vector<std::string> WriteFanout(const std::string& dir, int port, int n, int in_flight) {
+std::vector<std::string> WriteFanout(const std::string& dir, int port, int n, int in_flight,
+                                     int context_window) {
   std::string items;
   for (int i = 0; i < n; ++i) items += "q" + std::to_string(i) + "\n";
   bench::WriteFile(dir + "/items.txt", items);
-  bench::WriteFile(dir + "/fanout.yaml", FanoutTeam(port, n, in_flight));
+  bench::WriteFile(dir + "/fanout.yaml", FanoutTeam(port, n, in_flight, context_window));
   return {CHORUS_CLI_PATH, "run",   dir + "/fanout.yaml", "--input", "items=@" + dir + "/items.txt",
           "--quiet",       "--json"};
 }
@@ -198,9 +208,13 @@ int main(int argc, char** argv) {
     bench::ServerProcess server(ServerArgv(args, args.latency_ms));
     for (int n : args.sizes) {
       int in_flight = std::min(n, args.max_in_flight);
-      const std::vector<std::string> run = WriteFanout(dir, server.port(), n, in_flight);
+      const std::vector<std::string> run =
+          WriteFanout(dir, server.port(), n, in_flight, args.context_window);
       Row row{"fan-out + fan-in, " + std::to_string(args.latency_ms) + " ms" +
-                  (in_flight < n ? " (" + std::to_string(in_flight) + " in flight)" : ""),
+                  (in_flight < n ? " (" + std::to_string(in_flight) + " in flight)" : "") +
+                  (args.context_window > 0
+                       ? ", window " + std::to_string(args.context_window) + " tokens"
+                       : ""),
               n};
       for (int r = 0; r < args.repeat; ++r) {
         std::string store = dir + "/fanout-" + std::to_string(n) + "-" + std::to_string(r) + ".db";
@@ -217,7 +231,8 @@ int main(int argc, char** argv) {
     bench::ServerProcess slow(ServerArgv(args, args.waiting_latency_ms));
     for (int n : args.sizes) {
       int in_flight = std::min(n, args.max_in_flight);
-      const std::vector<std::string> run = WriteFanout(dir, slow.port(), n, in_flight);
+      const std::vector<std::string> run =
+          WriteFanout(dir, slow.port(), n, in_flight, args.context_window);
       std::vector<double> resident_mb;
       for (int r = 0; r < args.repeat; ++r) {
         std::string store = dir + "/waiting-" + std::to_string(n) + "-" + std::to_string(r) + ".db";
@@ -249,6 +264,7 @@ int main(int argc, char** argv) {
   nlohmann::json out = {{"benchmark", "fanout"},
                         {"server", args.server},
                         {"latency_ms", args.latency_ms},
+                        {"context_window", args.context_window},
                         {"rows", nlohmann::json::array()}};
   for (const Row& r : rows) {
     std::printf("| %s | %d | %.3f s | %.3f s | %.1f MB | %.3f s | %zu ok, %d failed |\n",
