@@ -131,15 +131,18 @@ void Scheduler::StartSynthesisLevel(size_t index) {
   int64_t total = 0;
   for (const SynthesisPiece& p : staged.pieces) total += p.tokens;
   staged.parts.clear();
-  if (staged.level > 1 && total <= staged.budget) {
-    // The last level: the step's own unit reads every part's synthesis.
+  auto record_cut = [&](size_t parts) {
     log_->Add("synthesis.staged", step.id, "",
               {{"level", staged.level},
-               {"parts", 1},
+               {"parts", parts},
                {"inputs", staged.pieces.size()},
                {"tokens", total},
                {"budget", staged.budget},
                {"window", staged.window}});
+  };
+  if (staged.level > 1 && total <= staged.budget) {
+    // The last level: the step's own unit reads every part's synthesis.
+    record_cut(1);
     AddSynthesisUnit(index, step.id, -1);
     return;
   }
@@ -159,13 +162,7 @@ void Scheduler::StartSynthesisLevel(size_t index) {
     return;
   }
   staged.parts = std::move(*parts);
-  log_->Add("synthesis.staged", step.id, "",
-            {{"level", staged.level},
-             {"parts", staged.parts.size()},
-             {"inputs", staged.pieces.size()},
-             {"tokens", total},
-             {"budget", staged.budget},
-             {"window", staged.window}});
+  record_cut(staged.parts.size());
   run.cap = static_cast<int>(staged.parts.size());  // the endpoint's own cap still applies
   for (size_t k = 0; k < staged.parts.size(); ++k) {
     AddSynthesisUnit(index, PartPath(step.id, staged.level, k), static_cast<int>(k));
