@@ -25,6 +25,9 @@ namespace {
 constexpr size_t kScratchBytes = 64 * 1024;
 constexpr int64_t kDefaultConnectTimeoutMs = 300'000;  // libcurl's, which callers expect
 constexpr size_t kMaxAddressesPerHost = 8;
+// Idle connections closed at once when a new one finds no descriptor left: a batch, so that
+// a burst of new connections does not fail its way through them one at a time.
+constexpr size_t kIdleClosedForRoom = 64;
 
 int64_t NowUs() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -266,6 +269,10 @@ Http1Client::Connection* Http1Client::NewConnection() {
 void Http1Client::Connect(Connection* c) {
   const Host::Address& a = c->host->addresses[c->address];
   int fd = socket(a.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  // Idle connections are a cache: out of descriptors, some of them make room for this one.
+  if (fd < 0 && (errno == EMFILE || errno == ENFILE) && CloseIdle(kIdleClosedForRoom) > 0) {
+    fd = socket(a.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  }
   if (fd < 0) {
     int e = errno;
     Complete(c, Status::Unavailable(Where(*c) + "cannot open a socket (" + std::strerror(e) + ")"),
@@ -476,10 +483,7 @@ void Http1Client::Complete(Connection* c, Status status, bool reusable) {
     c->host->idle.push_back(c->slot);
     ++idle_;
   } else {
-    Close(c);
-    c->phase = Phase::kFree;
-    c->host = nullptr;
-    free_slots_.push_back(c->slot);
+    Free(c);
   }
   active_->fetch_sub(1, std::memory_order_relaxed);
   if (on_done) on_done(std::move(status));
@@ -493,10 +497,31 @@ void Http1Client::OnIdleEvent(Connection* c) {
   slots_[last]->idle_index = c->idle_index;
   idle.pop_back();
   --idle_;
+  Free(c);
+}
+
+void Http1Client::Free(Connection* c) {
   Close(c);
   c->phase = Phase::kFree;
   c->host = nullptr;
   free_slots_.push_back(c->slot);
+}
+
+size_t Http1Client::CloseIdle(size_t count) {
+  size_t closed = 0;
+  for (auto& [key, host] : hosts_) {
+    // In the order they became idle: the front has waited longest.
+    std::vector<uint32_t>& idle = host->idle;
+    const size_t n = std::min(count - closed, idle.size());
+    if (n == 0) continue;
+    for (size_t i = 0; i < n; ++i) Free(slots_[idle[i]].get());
+    idle.erase(idle.begin(), idle.begin() + static_cast<ptrdiff_t>(n));
+    for (size_t i = 0; i < idle.size(); ++i) slots_[idle[i]]->idle_index = static_cast<uint32_t>(i);
+    idle_ -= n;
+    closed += n;
+    if (closed == count) break;
+  }
+  return closed;
 }
 
 void Http1Client::OnEvent(int fd, uint32_t events) {

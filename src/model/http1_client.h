@@ -66,6 +66,9 @@ class Http1Client {
   void Arm(Connection* c, uint32_t events);
   void Close(Connection* c);
   void OnIdleEvent(Connection* c);
+  void Free(Connection* c);  // closes it and returns its slot
+  // Closes up to `count` idle connections, those idle longest first; how many it closed.
+  size_t CloseIdle(size_t count);
   std::string Where(const Connection& c) const;
 
   int epoll_fd_;

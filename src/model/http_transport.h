@@ -66,11 +66,13 @@ class HttpTransport {
     // transfers, or connections are closed instead of reused when load drops and re-opened when it
     // rises.
     long max_cached_connections = 1L << 17;
-    // Tighter for plain HTTP, where a connection costs one loopback or LAN handshake to reopen:
-    // a 10,000-wide fan-out would otherwise leave 10,000 idle sockets to close when the
-    // transport goes away, on the thread that drops it, at the end of the run. Past this many,
-    // connections close as their answers arrive, on the I/O thread.
-    size_t max_idle_plain_connections = 1024;
+    // Plain HTTP: idle connections kept at most; past this many, connections close as their
+    // answers arrive. A map running in waves (more items than its concurrency) then reuses
+    // the previous wave's connections instead of opening new ones: 100,000 agents 16,000 at a
+    // time opened 84,000 connections with a cap of 1,024, and 16,000 with this one, in half
+    // the time (the kernel's search for a free ephemeral port grows with the sockets left in
+    // TIME_WAIT). When descriptors run out, idle connections are closed to make room.
+    size_t max_idle_plain_connections = 1 << 16;
     // Easy handles kept for reuse after their transfer ends (saves an allocation per request).
     size_t max_idle_handles = 4096;
   };

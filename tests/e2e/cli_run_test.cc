@@ -240,6 +240,56 @@ flow:
   EXPECT_NE(show.stdout_text.find("one prompt over"), std::string::npos) << show.stdout_text;
 }
 
+TEST(CliRun, IdleConnectionsMakeRoomWhenDescriptorsRunOut) {
+  // The first map leaves 60 kept-alive connections to one server; the second needs 60 new
+  // ones to another. Under a limit of 100 descriptors both fit only if idle connections are
+  // closed to make room.
+  nlohmann::json script = {{"default", {{"reply", "ok"}}}};
+  auto first = FakeLlmServer::Start({.script = script, .latency_ms = 100});
+  auto second = FakeLlmServer::Start({.script = script, .latency_ms = 100});
+  ASSERT_TRUE(first && second);
+  Scratch dir;
+  auto model = [](const std::string& name, const FakeLlmServer& s) {
+    return "  " + name + ": { provider: openai, model: m, stream: false, base_url: \"" +
+           s.openai_base_url() + "\", limits: { concurrency: 60 } }\n";
+  };
+  std::string team =
+      dir.Write("team.yaml", Team(model("one", *first) + model("two", *second), R"(agents:
+  a: { role: "r", model: one }
+  b: { role: "r", model: two }
+flow:
+  - map: first
+    over: [ 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60 ]
+    agent: a
+    concurrency: 60
+    brief: { objective: "first ${item}" }
+  - map: second
+    over: [ 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60 ]
+    agent: b
+    concurrency: 60
+    brief: { objective: "second ${item}" }
+)"));
+  test::ProcessOptions o;
+  o.argv = {"/bin/sh",
+            "-c",
+            "ulimit -n 100 && exec \"$0\" \"$@\"",
+            CHORUS_CLI_PATH,
+            "run",
+            team,
+            "--quiet",
+            "--json",
+            "--transient-retries",
+            "0"};
+  o.unset_env = {"OPENAI_API_KEY", "ANTHROPIC_API_KEY", "CHORUS_STORE"};
+  test::Process process(std::move(o));
+  auto run = process.Run(std::chrono::milliseconds(60000));
+  ASSERT_TRUE(run) << run.error();
+  ASSERT_EQ(run->exit_code, 0) << run->stdout_text.substr(0, 400) << run->stderr_text;
+  EXPECT_EQ(JsonOut(*run)["status"], "completed");
+  EXPECT_EQ(first->Requests().size(), 60u);
+  EXPECT_EQ(second->Requests().size(), 60u);
+}
+
 TEST(CliRun, RateLimitIsRetriedAfterRetryAfterAndRecorded) {
   nlohmann::json script = {{"default", {{"reply", "fine"}}},
                            {"rules",
