@@ -20,18 +20,20 @@
 //
 //   fanout_bench [--sizes 1000,10000] [--latency-ms 200] [--repeat 5] [--chain 200]
 //                [--max-in-flight N] [--waiting-latency-ms 3000] [--server fake|node]
-//                [--context-window TOKENS] [--out FILE.json]
+//                [--context-window TOKENS] [--settle-ms 2000] [--out FILE.json]
 //
 // --context-window declares the mock model's window: a fan-in that overflows it is then
 // synthesized in levels (a third round trip or more), as it would be against a real model.
 // Without it the mock takes any prompt, as the servers of the comparisons did.
 // Prints a markdown table and writes JSON (default bench/results/fanout.json).
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bench_support.h"
@@ -47,6 +49,7 @@ struct Args {
   int waiting_latency_ms = 3000;
   std::string server = "fake";
   int context_window = 0;  // 0: the mock model declares none
+  int settle_ms = 2000;    // pause before each measured run
   std::string out = std::string(CHORUS_SOURCE_DIR) + "/bench/results/fanout.json";
 };
 
@@ -74,6 +77,8 @@ Args ParseArgs(int argc, char** argv) {
         std::exit(2);
       }
       a.server = v;
+    } else if (k == "--settle-ms") {
+      a.settle_ms = std::stoi(v);
     } else if (k == "--context-window") {
       a.context_window = std::stoi(v);
     } else if (k == "--out") {
@@ -163,9 +168,13 @@ struct Row {
   std::vector<double> server_cpu;  // what the server spent on the same run
   int failures = 0;
 
-  // Runs `argv` once against `server`, keeping its figures unless it failed.
+  // Runs `argv` once against `server`, keeping its figures unless it failed. Each run starts
+  // after a pause: the previous run's connections are closed by the server meanwhile, and
+  // runs back to back measured the kernel's handling of those (up to a third more system
+  // time, and wall times that depend on what ran before).
   void Measure(const std::vector<std::string>& argv, const std::string& log,
-               const bench::ServerProcess& server) {
+               const bench::ServerProcess& server, int settle_ms) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(settle_ms));
     const double server_before = server.CpuSeconds();
     bench::Measurement m = bench::RunMeasured(argv, log);
     if (m.exit_code != 0) {
@@ -218,7 +227,7 @@ int main(int argc, char** argv) {
               n};
       for (int r = 0; r < args.repeat; ++r) {
         std::string store = dir + "/fanout-" + std::to_string(n) + "-" + std::to_string(r) + ".db";
-        row.Measure(WithStore(run, store), dir + "/fanout.log", server);
+        row.Measure(WithStore(run, store), dir + "/fanout.log", server, args.settle_ms);
       }
       rows.push_back(row);
     }
@@ -251,7 +260,7 @@ int main(int argc, char** argv) {
       std::string store = dir + "/chain-" + std::to_string(r) + ".db";
       row.Measure(
           {CHORUS_CLI_PATH, "run", dir + "/chain.yaml", "--store", store, "--quiet", "--json"},
-          dir + "/chain.log", server);
+          dir + "/chain.log", server, args.settle_ms);
     }
     rows.push_back(row);
   }
