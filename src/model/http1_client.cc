@@ -537,6 +537,10 @@ void Http1Client::OnEvent(int fd, uint32_t events) {
         int error = 0;
         socklen_t len = sizeof error;
         getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len);
+        // A failed connect always leaves its error. Without one the event is stale: it was
+        // meant for an idle connection that CloseIdle closed earlier in this epoll batch,
+        // whose descriptor number this new socket got; the connect deadline still holds.
+        if (error == 0 && (events & EPOLLOUT) == 0) return;
         OnConnectFailed(c, error != 0 ? error : ECONNRESET);
         return;
       }
