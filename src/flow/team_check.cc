@@ -58,6 +58,7 @@ class TeamChecker {
   void CheckFallbackCycles();
   void CheckAgents();
   void IndexSteps();
+  void WarnUnstageableFanIn(const Step& step, const std::string& what);
   void CheckStep(const Step& step, const Position& pos);
   void CheckAgentRefs(const Step& step, std::string_view what);
   void CheckBrief(const Step& step, const Position& pos);
@@ -307,8 +308,26 @@ void TeamChecker::CheckStep(const Step& step, const Position& pos) {
         Error(step.loc, "step '" + step.id + "' integrates '" + source + "', " + problem);
       }
     }
+    WarnUnstageableFanIn(step, what);
   }
   CheckBrief(step, pos);
+}
+
+// A synthesis over a map is staged when the map's outputs overflow its model's window
+// (flow/staged_synthesis.h); without a declared window it cannot be, however wide the map.
+void TeamChecker::WarnUnstageableFanIn(const Step& step, const std::string& what) {
+  const AgentSpec* agent = step.agents.size() == 1 ? team_.FindAgent(step.agents[0]) : nullptr;
+  const ModelSpec* model = agent ? team_.FindModel(agent->model) : nullptr;
+  if (model == nullptr || model->endpoint.context_window > 0) return;
+  for (const std::string& source : step.from) {
+    auto it = steps_.find(source);
+    if (it == steps_.end() || it->second.step->kind != StepKind::kMap) continue;
+    Warn(step.loc, what + " integrates map '" + source + "', but model '" + agent->model +
+                       "' declares no context_window: however many items the map has, their "
+                       "outputs go out in one prompt. Declare the model's context_window to have "
+                       "a fan-in too large for it synthesized in levels");
+    return;
+  }
 }
 
 void TeamChecker::CheckAgentRefs(const Step& step, std::string_view what) {

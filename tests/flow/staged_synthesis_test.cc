@@ -79,6 +79,50 @@ TEST(SynthesisText, AMapItemReadsAsInTheMapsCombinedOutput) {
   EXPECT_NE(combined.find("\n\n" + shown), std::string::npos) << combined;
 }
 
+TEST(StagedSynthesisLint, WarnsWhenAFanInOverAMapCannotBeStaged) {
+  const std::string yaml = R"(name: w
+models:
+  open: { provider: openai, model: m, base_url: "http://127.0.0.1:9/v1" }
+  sized: { provider: openai, model: m, base_url: "http://127.0.0.1:9/v1", context_window: 8000 }
+agents:
+  worker: { role: "W.", model: open }
+  unsized: { role: "U.", model: open }
+  windowed: { role: "S.", model: sized }
+  local: { role: "L.", model: offline }
+flow:
+  - map: fan
+    over: [ a, b ]
+    agent: worker
+    brief: { objective: "Answer ${item}" }
+  - task: note
+    agent: worker
+    brief: { objective: "A note" }
+  - synthesize: blind
+    agent: unsized
+    from: [ note, fan ]
+  - synthesize: staged
+    agent: windowed
+    from: [ fan ]
+  - synthesize: offline
+    agent: local
+    from: [ fan ]
+  - synthesize: one_note
+    agent: unsized
+    from: [ note ]
+)";
+  Result<Team> team = ParseTeam(yaml, "w.yaml");
+  ASSERT_TRUE(team) << team.error().ToString();
+  EXPECT_TRUE(CheckTeam(*team).empty()) << "warnings never block a run";
+  std::vector<Diagnostic> lint = LintTeam(*team);
+  ASSERT_EQ(lint.size(), 1u);
+  EXPECT_EQ(lint[0].severity, Severity::kWarning);
+  EXPECT_EQ(lint[0].ToString(),
+            "w.yaml:18:5: warning: synthesize 'blind' integrates map 'fan', but model 'open' "
+            "declares no context_window: however many items the map has, their outputs go out "
+            "in one prompt. Declare the model's context_window to have a fan-in too large for it "
+            "synthesized in levels");
+}
+
 // A map of `items` items, each answered with a distinct ~100-token text, then a synthesis by
 // `editor` on a model whose window is 2,000 tokens with 200 kept for the answer.
 std::string TeamYaml(int items, const std::string& output = "") {
