@@ -227,11 +227,12 @@ Status Scheduler::AddStagedSources(const Unit& unit, Crossing* crossing,
     }
     std::string entry = SynthesisHeading(pieces[i], pieces[end - 1]);
     for (size_t k = i; k < end; ++k) {
-      Result<std::string> text =
-          crossing->Admit(pieces[k].source, pieces[k].sensitivity, *pieces[k].text);
+      // The item's label is its input, as sensitive as its output: both cross together.
+      Result<std::string> text = crossing->Admit(pieces[k].source, pieces[k].sensitivity,
+                                                 SynthesisPieceText(pieces[k], *pieces[k].text));
       if (!text) return text.error();
       entry += "\n\n";
-      entry += SynthesisPieceText(pieces[k], *text);
+      entry += *text;
     }
     brief->context.push_back(std::move(entry));
     i = end;

@@ -40,10 +40,10 @@ std::string DescribePiece(const SynthesisPiece& piece) {
   return "the output of step '" + piece.source + "'";
 }
 
-std::string SynthesisPieceText(const SynthesisPiece& piece, const std::string& admitted_text) {
-  if (piece.kind != SynthesisPiece::Kind::kMapItem) return admitted_text;
+std::string SynthesisPieceText(const SynthesisPiece& piece, const std::string& text) {
+  if (piece.kind != SynthesisPiece::Kind::kMapItem) return text;
   std::string out;
-  AppendMapItem(&out, piece.index, piece.label, admitted_text);
+  AppendMapItem(&out, piece.index, piece.label, text);
   return out;
 }
 

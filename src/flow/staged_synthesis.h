@@ -47,10 +47,10 @@ Result<std::vector<SynthesisPart>> CutIntoParts(const std::vector<SynthesisPiece
 // "item 17 of step 'fan'", "the output of step 'facts'", "the synthesis of part 3 of 7".
 std::string DescribePiece(const SynthesisPiece& piece);
 
-// The text `piece` adds to a prompt, given its text as admitted across the data boundary. A
-// map item reads as in the map's combined output ("### Item 3: label"), so a part shows its
-// items exactly as the whole map would.
-std::string SynthesisPieceText(const SynthesisPiece& piece, const std::string& admitted_text);
+// The text `piece` adds to a prompt, before it crosses the data boundary (a map item's label
+// is part of it). A map item reads as in the map's combined output ("### Item 3: label"), so
+// a part shows its items exactly as the whole map would.
+std::string SynthesisPieceText(const SynthesisPiece& piece, const std::string& text);
 
 // The heading of consecutive pieces shown under one heading (map items of one map; any other
 // piece stands alone): "Output of step 'fan', items 1-250 of 10000:", "Output of step

@@ -87,6 +87,57 @@ TEST_F(TaintTest, MapItemsFromAConfidentialInputCrossPseudonymizedAndTheLabelFol
   EXPECT_EQ(digest_request.find("<EMAIL_"), std::string::npos) << digest_request;
 }
 
+TEST_F(TaintTest, AStagedSynthesisPseudonymizesEveryPartAndCarriesTheLabel) {
+  // The cleared helper's profiles quote the contacts; the uncleared editor's window is too
+  // small for all of them, so it reads them in parts, each through the boundary.
+  Result<Team> team = ParseTeam(R"(name: staged-taint
+models:
+  small: { provider: offline, context_window: 1500, max_tokens: 100 }
+inputs:
+  clients: { text: true, label: confidential }
+agents:
+  helper: { role: "You profile one client contact.", clearance: confidential }
+  editor: { role: "You combine the profiles.", model: small }
+flow:
+  - map: profiles
+    over: "${inputs.clients}"
+    agents: [ helper ]
+    brief: { objective: "Profile this contact: ${item}" }
+  - synthesize: digest
+    agent: editor
+    from: [ profiles ]
+)",
+                                "team.yaml");
+  ASSERT_TRUE(team) << team.error().ToString();
+  std::string clients;
+  for (int i = 0; i < 16; ++i) clients += "contact" + std::to_string(i) + "@acme.example\n";
+  RunOptions options;
+  options.store = store_.get();
+  options.inputs["clients"] = InputValue{clients, ""};
+  options.seed = 1;
+  Result<RunReport> report = RunTeam(*team, std::move(options));
+  ASSERT_TRUE(report) << report.error().ToString();
+  ASSERT_EQ(report->status, RunStatus::kCompleted) << report->error;
+
+  Result<std::vector<Event>> events = store_->LoadEvents(report->run_id);
+  ASSERT_TRUE(events);
+  int staged = 0, part_requests = 0;
+  for (const Event& e : *events) {
+    nlohmann::json p = nlohmann::json::parse(e.payload);
+    staged += e.kind == "synthesis.staged";
+    if (e.kind == "llm.request" && e.agent == "editor") {
+      part_requests += e.step.rfind("digest[", 0) == 0;
+      EXPECT_EQ(e.payload.find("@acme.example"), std::string::npos) << e.step;
+      EXPECT_NE(e.payload.find("<EMAIL_"), std::string::npos) << e.step;
+    }
+    if (e.kind == "step.completed" && e.step.rfind("digest", 0) == 0) {
+      EXPECT_EQ(p["label"], "confidential") << e.step;
+    }
+  }
+  EXPECT_GE(staged, 2);
+  EXPECT_GE(part_requests, 2);
+}
+
 TEST_F(TaintTest, UnlabelledRunsNeverTouchTheVault) {
   std::string yaml = kTeam;
   yaml.replace(yaml.find(", label: confidential"), 21, "");
