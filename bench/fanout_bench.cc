@@ -13,13 +13,15 @@
 //           answer can arrive, when every agent has sent its request and waits (median of
 //           --repeat runs). The growth between sizes is the memory per waiting agent.
 //
-//   server: the project's fake LLM server (C++, Boost.Beast, one thread), or with
+//   server: the project's fake LLM server (C++, Boost.Beast, one thread); with
 //           `--server node` bench/node_mock_server.mjs, a node:http mock of the kind the
-//           issue's figures for other runtimes were measured against. The server's own CPU
-//           per run is reported too: it shares the two cores with chorus.
+//           issue's figures for other runtimes were measured against; with `--server lean`
+//           bench/lean_mock_server.cc, which answers without parsing anything, to show
+//           chorus's own share. The server's own CPU per run is reported too: it shares the
+//           two cores with chorus.
 //
 //   fanout_bench [--sizes 1000,10000] [--latency-ms 200] [--repeat 5] [--chain 200]
-//                [--max-in-flight N] [--waiting-latency-ms 3000] [--server fake|node]
+//                [--max-in-flight N] [--waiting-latency-ms 3000] [--server fake|node|lean]
 //                [--context-window TOKENS] [--settle-ms 2000] [--out FILE.json]
 //
 // --context-window declares the mock model's window: a fan-in that overflows it is then
@@ -72,8 +74,8 @@ Args ParseArgs(int argc, char** argv) {
     } else if (k == "--waiting-latency-ms") {
       a.waiting_latency_ms = std::stoi(v);
     } else if (k == "--server") {
-      if (v != "fake" && v != "node") {
-        std::fprintf(stderr, "--server: expected fake or node, got %s\n", v.c_str());
+      if (v != "fake" && v != "node" && v != "lean") {
+        std::fprintf(stderr, "--server: expected fake, node or lean, got %s\n", v.c_str());
         std::exit(2);
       }
       a.server = v;
@@ -101,6 +103,9 @@ std::vector<std::string> ServerArgv(const Args& args, int latency_ms) {
             "0",
             "--latency-ms",
             std::to_string(latency_ms)};
+  }
+  if (args.server == "lean") {
+    return {LEAN_MOCK_SERVER_PATH, "--port", "0", "--latency-ms", std::to_string(latency_ms)};
   }
   // The benchmark reads no request records: the server keeps none.
   return {FAKE_LLM_SERVER_PATH,       "--port",          "0", "--latency-ms",
