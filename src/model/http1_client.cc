@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "model/http1_parser.h"
+#include "model/http1_request.h"
 #include "model/http_url.h"
 
 namespace chorus {
@@ -33,57 +34,6 @@ int64_t NowUs() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
-}
-
-bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return (x | 0x20) == (y | 0x20);  // header names are ASCII letters, digits and '-'
-         });
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-// Whether the request carries a body and a Content-Length, as libcurl frames them: every
-// method but HEAD, and GET only when the body is not empty.
-bool SendsBody(const HttpRequest& r) {
-  return r.method != "HEAD" && !(r.method == "GET" && r.body.empty());
-}
-
-// The request line and headers. The caller's lines follow libcurl's conventions: "Name:" with
-// no value suppresses a header, "Name;" sends it empty, and a Host line replaces ours.
-// Content-Length and Expect are ours alone: the body is framed here and never waits for 100.
-void BuildHead(const HttpRequest& r, const PlainHttpUrl& url, std::string* out) {
-  out->clear();
-  out->append(r.method).push_back(' ');
-  if (url.target.empty() || url.target.front() != '/') out->push_back('/');
-  out->append(url.target).append(" HTTP/1.1\r\n");
-  bool caller_host = false;
-  for (const std::string& line : r.headers) {
-    std::string_view name = Trim(std::string_view(line).substr(0, line.find(':')));
-    caller_host = caller_host || EqualsIgnoringCase(name, "host");
-  }
-  if (!caller_host) out->append("Host: ").append(url.authority).append("\r\n");
-  for (const std::string& line : r.headers) {
-    size_t colon = line.find(':');
-    if (colon == std::string::npos) {
-      if (!line.empty() && line.back() == ';') {
-        out->append(line, 0, line.size() - 1).append(":\r\n");
-      }
-      continue;
-    }
-    std::string_view name = Trim(std::string_view(line).substr(0, colon));
-    if (Trim(std::string_view(line).substr(colon + 1)).empty() ||
-        EqualsIgnoringCase(name, "content-length") || EqualsIgnoringCase(name, "expect")) {
-      continue;
-    }
-    out->append(line).append("\r\n");
-  }
-  if (SendsBody(r)) out->append("Content-Length: ").append(std::to_string(r.body.size()));
-  out->append(SendsBody(r) ? "\r\n\r\n" : "\r\n");
 }
 
 }  // namespace
