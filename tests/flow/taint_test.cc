@@ -43,26 +43,38 @@ class TaintTest : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
+  // Runs `yaml` with `clients` as its input; the events of the run, or none (and a failure)
+  // when it did not complete.
+  std::vector<Event> CompletedRunEvents(const char* yaml, const std::string& clients) {
+    Result<Team> team = ParseTeam(yaml, "team.yaml");
+    if (!team) {
+      ADD_FAILURE() << team.error().ToString();
+      return {};
+    }
+    RunOptions options;
+    options.store = store_.get();
+    options.inputs["clients"] = InputValue{clients, ""};
+    options.seed = 1;
+    Result<RunReport> report = RunTeam(*team, std::move(options));
+    if (!report || report->status != RunStatus::kCompleted) {
+      ADD_FAILURE() << (report ? report->error : report.error().ToString());
+      return {};
+    }
+    Result<std::vector<Event>> events = store_->LoadEvents(report->run_id);
+    if (!events) ADD_FAILURE() << events.error().ToString();
+    return events ? *events : std::vector<Event>{};
+  }
+
   std::string dir_;
   std::unique_ptr<Store> store_;
 };
 
 TEST_F(TaintTest, MapItemsFromAConfidentialInputCrossPseudonymizedAndTheLabelFollows) {
-  Result<Team> team = ParseTeam(kTeam, "team.yaml");
-  ASSERT_TRUE(team) << team.error().ToString();
-  RunOptions options;
-  options.store = store_.get();
-  options.inputs["clients"] = InputValue{kClients, ""};
-  options.seed = 1;
-  Result<RunReport> report = RunTeam(*team, std::move(options));
-  ASSERT_TRUE(report) << report.error().ToString();
-  ASSERT_EQ(report->status, RunStatus::kCompleted) << report->error;
-
-  Result<std::vector<Event>> events = store_->LoadEvents(report->run_id);
-  ASSERT_TRUE(events);
+  std::vector<Event> events = CompletedRunEvents(kTeam, kClients);
+  ASSERT_FALSE(events.empty());
   int item_crossings = 0;
   std::string digest_request;
-  for (const Event& e : *events) {
+  for (const Event& e : events) {
     nlohmann::json p = nlohmann::json::parse(e.payload);
     if (e.agent == "helper" && (e.kind == "llm.request" || e.kind == "brief.dispatched")) {
       for (const char* value : {"Jane Roe", "jane.roe@acme.example", "+44 20 7946 0958",
@@ -87,10 +99,9 @@ TEST_F(TaintTest, MapItemsFromAConfidentialInputCrossPseudonymizedAndTheLabelFol
   EXPECT_EQ(digest_request.find("<EMAIL_"), std::string::npos) << digest_request;
 }
 
-TEST_F(TaintTest, AStagedSynthesisPseudonymizesEveryPartAndCarriesTheLabel) {
-  // The cleared helper's profiles quote the contacts; the uncleared editor's window is too
-  // small for all of them, so it reads them in parts, each through the boundary.
-  Result<Team> team = ParseTeam(R"(name: staged-taint
+// The cleared helper's profiles quote the contacts; the uncleared editor's window is too
+// small for all of them, so it reads them in parts, each through the boundary.
+const char* kStagedTeam = R"(name: staged-taint
 models:
   small: { provider: offline, context_window: 1500, max_tokens: 100 }
 inputs:
@@ -106,23 +117,15 @@ flow:
   - synthesize: digest
     agent: editor
     from: [ profiles ]
-)",
-                                "team.yaml");
-  ASSERT_TRUE(team) << team.error().ToString();
+)";
+
+TEST_F(TaintTest, AStagedSynthesisPseudonymizesEveryPartAndCarriesTheLabel) {
   std::string clients;
   for (int i = 0; i < 16; ++i) clients += "contact" + std::to_string(i) + "@acme.example\n";
-  RunOptions options;
-  options.store = store_.get();
-  options.inputs["clients"] = InputValue{clients, ""};
-  options.seed = 1;
-  Result<RunReport> report = RunTeam(*team, std::move(options));
-  ASSERT_TRUE(report) << report.error().ToString();
-  ASSERT_EQ(report->status, RunStatus::kCompleted) << report->error;
-
-  Result<std::vector<Event>> events = store_->LoadEvents(report->run_id);
-  ASSERT_TRUE(events);
+  std::vector<Event> events = CompletedRunEvents(kStagedTeam, clients);
+  ASSERT_FALSE(events.empty());
   int staged = 0, part_requests = 0;
-  for (const Event& e : *events) {
+  for (const Event& e : events) {
     nlohmann::json p = nlohmann::json::parse(e.payload);
     staged += e.kind == "synthesis.staged";
     if (e.kind == "llm.request" && e.agent == "editor") {
