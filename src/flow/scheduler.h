@@ -122,6 +122,8 @@ class Scheduler {
     }
     // A part of a staged synthesis (not its last prompt, which is the step's own unit).
     bool IsSynthesisPart() const { return enrichment && enrichment->synthesis_part >= 0; }
+    // Whether its step's gate judges its output: a staged synthesis is judged at its last level.
+    bool Gated() const { return step->gate && !IsSynthesisPart(); }
   };
 
   // A synthesis too large for one prompt, run in levels (flow/staged_synthesis.h).

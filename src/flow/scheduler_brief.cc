@@ -45,9 +45,7 @@ Status Scheduler::BuildUnitBrief(size_t index, Crossing* crossing) {
   Result<DelegationBrief> brief = BuildBrief(unit, crossing);
   if (!brief) return brief.error();
   unit.brief = std::move(*brief);
-  if (unit.step->gate && !unit.IsSynthesisPart()) {
-    AddGateToAcceptance(*unit.step->gate, &unit.brief);
-  }
+  if (unit.Gated()) AddGateToAcceptance(*unit.step->gate, &unit.brief);
   return Status::Ok();
 }
 

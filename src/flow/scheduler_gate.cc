@@ -51,7 +51,7 @@ bool Scheduler::DivertAccepted(size_t index, StepOutput& output) {
     votes.insert(at, std::move(vote));
     return false;
   }
-  if (unit.step->gate && !unit.IsSynthesisPart()) {  // a gate judges the step's own output
+  if (unit.Gated()) {
     StartGate(index, std::move(output));
     return true;
   }
