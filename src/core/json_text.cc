@@ -54,43 +54,46 @@ void AppendEscapedByte(std::string& out, unsigned char c) {
   }
 }
 
+// How many bytes from `i` on can be copied as they are: eight at a time, then one by one.
+size_t CleanRunFrom(const unsigned char* s, size_t i, size_t n) {
+  for (; i + 8 <= n; i += 8) {
+    uint64_t word;
+    std::memcpy(&word, s + i, 8);
+    if (NeedsAttention(word)) break;
+  }
+  while (i < n && s[i] >= 0x20 && s[i] < 0x80 && s[i] != '"' && s[i] != '\\') ++i;
+  return i;
+}
+
 }  // namespace
 
 void AppendJsonString(std::string& out, std::string_view text) {
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());
   const size_t n = text.size();
-  out.reserve(out.size() + n + 2);
   out.push_back('"');
-  size_t verbatim = 0;  // start of the bytes not yet copied
+  // Bytes are copied in runs: a run ends only at a byte that must be escaped or replaced, so
+  // most strings (keys, names, valid UTF-8 prose) are a single append.
+  size_t verbatim = 0;  // start of the run not yet copied
   size_t i = 0;
-  while (i < n) {
-    while (i + 8 <= n) {
-      uint64_t word;
-      std::memcpy(&word, s + i, 8);
-      if (NeedsAttention(word)) break;
-      i += 8;
-    }
-    if (i >= n) break;
+  while ((i = CleanRunFrom(s, i, n)) < n) {
     const unsigned char c = s[i];
     if (c >= 0x80) {
-      // A broken sequence is one replacement; the byte that broke it is read again, as the
-      // start of what follows (nlohmann::json's rule).
       size_t skip = 0;
       if (size_t len = Utf8SequenceAt(text, i, &skip)) {
-        i += len;
+        i += len;  // valid: part of the run
         continue;
       }
+      // A broken sequence is one replacement; the byte that broke it is read again, as the
+      // start of what follows (nlohmann::json's rule).
       out.append(text.data() + verbatim, i - verbatim);
       out.append("\xEF\xBF\xBD");
       i += skip;
-      verbatim = i;
-    } else if (c < 0x20 || c == '"' || c == '\\') {
+    } else {
       out.append(text.data() + verbatim, i - verbatim);
       AppendEscapedByte(out, c);
-      verbatim = ++i;
-    } else {
       ++i;
     }
+    verbatim = i;
   }
   out.append(text.data() + verbatim, n - verbatim);
   out.push_back('"');
