@@ -2,11 +2,12 @@
 // feeds it live; `chorus show` feeds it what the store holds. Single-threaded.
 #pragma once
 
-#include <map>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "chorus/run.h"
 
@@ -41,8 +42,13 @@ class ReportFolder {
   std::optional<size_t> ItemSlot(std::string_view path) const;
 
   RunReport* report_;
+  // Looked up by string_view without building a string.
+  struct PathHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view path) const { return std::hash<std::string_view>{}(path); }
+  };
   // Step path -> position in report_->steps, for all but the items found by ItemSlot.
-  std::map<std::string, size_t, std::less<>> index_;
+  std::unordered_map<std::string, size_t, PathHash, std::equal_to<>> index_;
 };
 
 }  // namespace chorus

@@ -157,6 +157,9 @@ RunReport Execute(const Team& team, const RunOptions& options, const Clock* cloc
                   const std::string& opening, nlohmann::json opening_payload) {
   report.run_id = record.run_id;
   report.team = team.name;
+  // Every top-level step gets a row: room for them now, rather than doubling (and copying
+  // and faulting in) the list as they start, which a long chain would pay at every step.
+  report.steps.reserve(report.steps.size() + team.flow.size());
   ReportFolder folder(&report);  // picks up the steps already in the report
   EventLog log(record.run_id, options.store, clock, &folder, options.on_event);
   log.Add(opening, "", "", std::move(opening_payload));
