@@ -103,7 +103,9 @@ Http1Client::Http1Client(int epoll_fd, std::vector<uint32_t>* owners, uint32_t o
       scratch_(std::make_unique<char[]>(kScratchBytes)) {}
 
 Http1Client::~Http1Client() {
-  for (auto& c : slots_) Close(c.get());
+  // The epoll instance is closed right after this (HttpTransport), taking every registration
+  // with it: one syscall per connection, not two (10,000 of them after a wide map).
+  for (auto& c : slots_) Close(c.get(), /*unregister=*/false);
 }
 
 std::string Http1Client::Where(const Connection& c) const {
@@ -572,11 +574,11 @@ void Http1Client::Arm(Connection* c, uint32_t events) {
   c->armed = events;
 }
 
-void Http1Client::Close(Connection* c) {
+void Http1Client::Close(Connection* c, bool unregister) {
   if (c->fd < 0) return;
   // Removed explicitly: a descriptor inherited by a child between fork and exec would
   // otherwise keep the registration alive after close.
-  if (c->armed != 0) epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c->fd, nullptr);
+  if (unregister && c->armed != 0) epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c->fd, nullptr);
   close(c->fd);
   auto index = static_cast<size_t>(c->fd);
   slot_by_fd_[index] = 0;

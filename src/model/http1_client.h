@@ -64,7 +64,8 @@ class Http1Client {
   void Fail(HttpRequest request, Status status);
   void SetDeadline(Connection* c, int64_t at_us);
   void Arm(Connection* c, uint32_t events);
-  void Close(Connection* c);
+  // `unregister`: remove it from the epoll set first (false only when the set is going away).
+  void Close(Connection* c, bool unregister = true);
   void OnIdleEvent(Connection* c);
   void Free(Connection* c);  // closes it and returns its slot
   // Closes up to `count` idle connections, those idle longest first; how many it closed.
