@@ -1,8 +1,10 @@
 // Event-store benchmark: append throughput of the SQLite store in batches of 1, 100 and 1,000
 // events with realistic ~300-byte JSON payloads, and the time to load a 100,000-event run (what
-// `chorus resume` and `chorus show` pay). A second table compares the two physical layouts the
-// events table could have, through plain SQLite, to justify the WITHOUT ROWID and 16 KB page
-// choices.
+// `chorus resume` and `chorus show` pay). A second table compares physical layouts, through
+// plain SQLite with the same transactions: a row per event (WITHOUT ROWID, or a rowid table
+// plus an index; 16 KB or 4 KB pages), and a row per run and transaction holding its events
+// (store/event_batch.h), in a rowid table plus index or WITHOUT ROWID. The store uses the
+// rows of events in a rowid table with 16 KB pages.
 //
 // Usage: store_bench [[--out] RESULTS_JSON]
 // (default: bench/results/store.json in the source tree). Prints a markdown table and writes
@@ -23,6 +25,7 @@
 #include <vector>
 
 #include "chorus/store.h"
+#include "store/event_batch.h"
 
 namespace {
 
@@ -246,6 +249,76 @@ LayoutResult MeasureLayout(const std::string& dir, const std::string& layout, in
   return result;
 }
 
+// The same events as MeasureLayout, a row per run and transaction (1,000 events of one run),
+// encoded and decoded as the store does.
+LayoutResult MeasureRowsOfEvents(const std::string& dir, const std::string& layout, int page_size,
+                                 int runs) {
+  const std::string path = dir + "/layout.db";
+  std::filesystem::remove(path);
+  sqlite3* db = nullptr;
+  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) Die("open " + path);
+  Exec(db, "PRAGMA page_size=" + std::to_string(page_size) +
+               "; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
+  const bool rowid = layout == "rows_of_events_rowid_plus_index";
+  Exec(db, std::string("CREATE TABLE event_batches (run_id TEXT NOT NULL, first_seq INTEGER NOT "
+                       "NULL, last_seq INTEGER NOT NULL, events BLOB NOT NULL") +
+               (rowid ? "); CREATE UNIQUE INDEX by_seq ON event_batches (run_id, first_seq)"
+                      : ", PRIMARY KEY (run_id, first_seq)) WITHOUT ROWID"));
+  const std::vector<chorus::Event> events = MakeEvents("unused", kLoadEvents);
+  std::vector<std::string> run_ids;
+  for (int r = 0; r < runs; ++r) run_ids.push_back("20240501-run-" + std::to_string(r));
+  sqlite3_stmt* insert = nullptr;
+  sqlite3_prepare_v2(db, "INSERT INTO event_batches VALUES (?1, ?2, ?3, ?4)", -1, &insert, nullptr);
+  LayoutResult result{layout, page_size, runs, {}, {}};
+  std::string body;
+  result.append = Measure([&] {
+    for (int offset = 0; offset < kLoadEvents; offset += 1000) {
+      Exec(db, "BEGIN IMMEDIATE");
+      for (const std::string& run : run_ids) {
+        body.clear();
+        for (int i = offset; i < offset + 1000; ++i) chorus::sqlite::AppendToBatch(body, events[i]);
+        sqlite3_bind_text(insert, 1, run.data(), static_cast<int>(run.size()), SQLITE_STATIC);
+        sqlite3_bind_int64(insert, 2, offset + 1);
+        sqlite3_bind_int64(insert, 3, offset + 1000);
+        sqlite3_bind_blob(insert, 4, body.data(), static_cast<int>(body.size()), SQLITE_STATIC);
+        if (sqlite3_step(insert) != SQLITE_DONE) Die(sqlite3_errmsg(db));
+        sqlite3_reset(insert);
+      }
+      Exec(db, "COMMIT");
+    }
+  });
+  sqlite3_finalize(insert);
+
+  sqlite3_stmt* load = nullptr;
+  sqlite3_prepare_v2(db,
+                     "SELECT first_seq, last_seq, events FROM event_batches WHERE run_id = ?1 "
+                     "ORDER BY first_seq",
+                     -1, &load, nullptr);
+  result.load = {1e9, 1e9};
+  for (int round = 0; round < 3; ++round) {
+    std::vector<chorus::Event> loaded;
+    const std::string& run = run_ids[runs / 2];
+    result.load =
+        Best(result.load, Measure([&] {
+               sqlite3_bind_text(load, 1, run.data(), static_cast<int>(run.size()), SQLITE_STATIC);
+               while (sqlite3_step(load) == SQLITE_ROW) {
+                 std::string_view bytes(static_cast<const char*>(sqlite3_column_blob(load, 2)),
+                                        static_cast<size_t>(sqlite3_column_bytes(load, 2)));
+                 Check(chorus::sqlite::DecodeBatch(bytes, run, sqlite3_column_int64(load, 0),
+                                                   sqlite3_column_int64(load, 1), path, &loaded));
+               }
+               sqlite3_reset(load);
+             }));
+    if (loaded.size() != static_cast<size_t>(kLoadEvents)) Die("layout load read too few events");
+  }
+  sqlite3_finalize(load);
+  sqlite3_close(db);
+  std::filesystem::remove(path);
+  std::filesystem::remove(path + "-wal");
+  std::filesystem::remove(path + "-shm");
+  return result;
+}
+
 std::string DefaultResultsPath() {
   return std::string(CHORUS_SOURCE_DIR) + "/bench/results/store.json";
 }
@@ -275,8 +348,11 @@ int main(int argc, char** argv) {
   std::vector<LayoutResult> layouts;
   // The store's choice (without rowid, 16 KB pages) against SQLite's default page size and
   // against a rowid table with an index.
-  const std::pair<const char*, int> candidates[] = {
-      {"without_rowid", 16384}, {"without_rowid", 4096}, {"rowid_plus_index", 4096}};
+  const std::pair<const char*, int> candidates[] = {{"without_rowid", 16384},
+                                                    {"without_rowid", 4096},
+                                                    {"rowid_plus_index", 4096},
+                                                    {"rows_of_events_rowid_plus_index", 16384},
+                                                    {"rows_of_events_without_rowid", 16384}};
   for (int runs : {1, 4}) {
     for (const auto& [layout, page_size] : candidates) {
       layouts.push_back({layout, page_size, runs, {1e9, 1e9}, {1e9, 1e9}});
@@ -284,7 +360,9 @@ int main(int argc, char** argv) {
   }
   for (int round = 0; round < 3; ++round) {
     for (LayoutResult& best : layouts) {
-      const LayoutResult r = MeasureLayout(dir, best.layout, best.page_size, best.runs);
+      const LayoutResult r = best.layout.starts_with("rows_of_events")
+                                 ? MeasureRowsOfEvents(dir, best.layout, best.page_size, best.runs)
+                                 : MeasureLayout(dir, best.layout, best.page_size, best.runs);
       best.append = Best(best.append, r.append);
       best.load = Best(best.load, r.load);
     }

@@ -2,13 +2,13 @@
 
 #include <string>
 
+#include "store/sqlite_events.h"
+
 namespace chorus::sqlite {
 namespace {
 
-// Events are one B-tree keyed by (run_id, seq) (WITHOUT ROWID): an append is one B-tree
-// insert and a load one range scan, with no second index to maintain or join through.
-// bench/store_bench.cc measures this against a rowid table plus index.
-constexpr const char* kCreateSchema = R"sql(
+// The runs. Their events live in `event_batches` (store/sqlite_events.h).
+constexpr const char* kCreateRuns = R"sql(
 CREATE TABLE runs (
   run_id        TEXT PRIMARY KEY NOT NULL,
   team          TEXT NOT NULL,
@@ -23,16 +23,6 @@ CREATE TABLE runs (
   pid           INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX runs_by_started ON runs (started_ms);
-CREATE TABLE events (
-  run_id  TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
-  seq     INTEGER NOT NULL CHECK (seq > 0),
-  ts_ms   INTEGER NOT NULL,
-  kind    TEXT NOT NULL,
-  step    TEXT NOT NULL,
-  agent   TEXT NOT NULL,
-  payload TEXT NOT NULL,
-  PRIMARY KEY (run_id, seq)
-) STRICT, WITHOUT ROWID;
 )sql";
 
 Result<int64_t> QueryInt(Database& db, const char* sql, std::string_view operation) {
@@ -93,21 +83,26 @@ Status EnsureSchema(Database& db) {
   version = QueryInt(db, "PRAGMA user_version", "open store: read schema version");
   if (!version) return version.error();
   if (*version == kSchemaVersion) return Status::Ok();
-  if (*version != 0) {
+  Status status;
+  if (*version == 1) {
+    status = MigrateEventRowsToBatches(db);
+  } else if (*version != 0) {
     return Status::FailedPrecondition("open store " + db.path() + ": expected schema version " +
                                       std::to_string(kSchemaVersion) + ", found " +
                                       std::to_string(*version) + " while creating the schema");
+  } else {
+    Result<int64_t> objects =
+        QueryInt(db, "SELECT count(*) FROM sqlite_schema", "open store: inspect schema");
+    if (!objects) return objects.error();
+    if (*objects != 0) {
+      return Status::FailedPrecondition(
+          "open store " + db.path() + ": expected an empty file or a chorus store, found a " +
+          "SQLite database with " + std::to_string(*objects) +
+          " schema objects and no chorus schema version; refusing to modify it");
+    }
+    status = db.Exec(kCreateRuns, "open store: create schema");
+    if (status.ok()) status = db.Exec(kCreateEventBatches, "open store: create schema");
   }
-  Result<int64_t> objects =
-      QueryInt(db, "SELECT count(*) FROM sqlite_schema", "open store: inspect schema");
-  if (!objects) return objects.error();
-  if (*objects != 0) {
-    return Status::FailedPrecondition(
-        "open store " + db.path() + ": expected an empty file or a chorus store, found a " +
-        "SQLite database with " + std::to_string(*objects) +
-        " schema objects and no chorus schema version; refusing to modify it");
-  }
-  Status status = db.Exec(kCreateSchema, "open store: create schema");
   if (!status.ok()) return status;
   status = db.Exec("PRAGMA user_version = " + std::to_string(kSchemaVersion),
                    "open store: record schema version");

@@ -9,11 +9,11 @@
 #include <string>
 #include <string_view>
 #include <system_error>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "chorus/store.h"
+#include "store/sqlite_events.h"
 #include "store/sqlite_schema.h"
 #include "store/sqlite_util.h"
 #include "store/sqlite_vault.h"
@@ -57,16 +57,6 @@ class SqliteStore final : public Store {
         {&update_run_,
          "UPDATE runs SET status = ?2, finished_ms = ?3, input_tokens = ?4, output_tokens = ?5, "
          "cost_usd = ?6, pid = ?7 WHERE run_id = ?1"},
-        {&insert_event_,
-         "INSERT INTO events (run_id, seq, ts_ms, kind, step, agent, payload) "
-         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
-        {&next_seq_,
-         "SELECT EXISTS (SELECT 1 FROM runs WHERE run_id = ?1), "
-         "(SELECT max(seq) FROM events WHERE run_id = ?1)"},
-        {&data_version_query_, "PRAGMA data_version"},
-        {&load_events_,
-         "SELECT seq, ts_ms, kind, step, agent, payload FROM events WHERE run_id = ?1 "
-         "ORDER BY seq"},
         {&run_exists_, "SELECT 1 FROM runs WHERE run_id = ?1"},
         // rowid breaks ties in start time by creation order, and is part of the index.
         {&list_runs_, select_runs + "ORDER BY started_ms DESC, rowid DESC LIMIT ?1"},
@@ -79,7 +69,7 @@ class SqliteStore final : public Store {
       if (!statement) return statement.error();
       *slot = std::move(*statement);
     }
-    return Status::Ok();
+    return events_.Prepare(*db_);
   }
 
   Status CreateRun(const RunRecord& run) override {
@@ -126,29 +116,12 @@ class SqliteStore final : public Store {
     return Status::Ok();
   }
 
-  Status Append(std::span<Event> events) override;
+  Status Append(std::span<Event> events) override { return events_.Append(events); }
 
   Result<std::vector<Event>> LoadEvents(const std::string& run_id) override {
-    std::vector<Event> events;
-    {
-      ScopedReset reset(load_events_);
-      load_events_.BindText(1, run_id);
-      const std::string operation = "load events of run " + run_id;
-      while (true) {
-        Result<bool> row = load_events_.Step(operation);
-        if (!row) return Err(row.error());
-        if (!*row) break;
-        Event& event = events.emplace_back();
-        event.run_id = run_id;
-        event.seq = load_events_.ColumnInt(0);
-        event.ts_ms = load_events_.ColumnInt(1);
-        event.kind = load_events_.ColumnText(2);
-        event.step = load_events_.ColumnText(3);
-        event.agent = load_events_.ColumnText(4);
-        event.payload = load_events_.ColumnText(5);
-      }
-    }
-    if (events.empty()) {
+    Result<std::vector<Event>> events = events_.Load(run_id);
+    if (!events) return events;
+    if (events->empty()) {
       Result<bool> exists = RunExists(run_id, "load events of run " + run_id);
       if (!exists) return Err(exists.error());
       if (!*exists) {
@@ -218,118 +191,17 @@ class SqliteStore final : public Store {
     }
   }
 
-  // The next free seq of `run_id` as the database has it, inside the caller's transaction.
-  Result<int64_t> QueryNextSeq(const std::string& run_id) {
-    ScopedReset reset(next_seq_);
-    next_seq_.BindText(1, run_id);
-    Result<bool> row = next_seq_.Step("append events to run " + run_id);
-    if (!row) return Err(row.error());
-    if (!*row || next_seq_.ColumnInt(0) == 0) {
-      return Err(Status::NotFound("append events to " + db_->path() + ": expected run '" + run_id +
-                                  "' to exist (CreateRun first), found no such run"));
-    }
-    return next_seq_.ColumnIsNull(1) ? 1 : next_seq_.ColumnInt(1) + 1;
-  }
-
-  // Another connection that appended since our last look makes the cached next seqs stale.
-  // PRAGMA data_version changes only for commits by other connections.
-  Status ForgetSeqsIfOthersWrote() {
-    ScopedReset reset(data_version_query_);
-    Result<bool> row = data_version_query_.Step("append events: read data_version");
-    if (!row) return row.error();
-    const int64_t version = *row ? data_version_query_.ColumnInt(0) : -1;
-    if (version != data_version_) next_seq_by_run_.clear();
-    data_version_ = version;
-    return Status::Ok();
-  }
-
   // Declared first so that it is destroyed last, after the statements prepared on it.
   std::unique_ptr<Database> db_;
   Statement insert_run_;
   Statement update_run_;
-  Statement insert_event_;
-  Statement next_seq_;
-  Statement data_version_query_;
-  Statement load_events_;
   Statement run_exists_;
   Statement list_runs_;
   Statement find_exact_;
   Statement find_prefix_;
+  sqlite::EventTable events_;
   sqlite::VaultTable vault_;
-
-  // Next free seq per run, valid while no other connection writes (see ForgetSeqsIfOthersWrote).
-  std::unordered_map<std::string, int64_t> next_seq_by_run_;
-  int64_t data_version_ = -1;
 };
-
-Status SqliteStore::Append(std::span<Event> events) {
-  if (events.empty()) return Status::Ok();
-  for (size_t i = 0; i < events.size(); ++i) {
-    if (events[i].run_id.empty() || events[i].seq < 0) {
-      return Status::InvalidArgument(
-          "append events to " + db_->path() + ": expected a run id and a seq >= 0 in event #" +
-          std::to_string(i) + " of the batch, found run id '" + events[i].run_id + "' and seq " +
-          std::to_string(events[i].seq) + "; nothing was written");
-    }
-  }
-
-  Result<Transaction> transaction =
-      Transaction::Begin(*db_, TransactionMode::kImmediate, "append events");
-  if (!transaction) return transaction.error();
-  if (Status status = ForgetSeqsIfOthersWrote(); !status.ok()) return status;
-
-  // Next seqs of the runs this batch touches; they replace the cached ones only on commit,
-  // so a failed batch leaves the cache as the database is. Batches rarely span many runs.
-  std::vector<std::pair<const std::string*, int64_t>> batch_next;
-  std::vector<int64_t> assigned(events.size());
-  for (size_t i = 0; i < events.size(); ++i) {
-    const Event& event = events[i];
-    auto it = std::find_if(batch_next.begin(), batch_next.end(),
-                           [&](const auto& entry) { return *entry.first == event.run_id; });
-    if (it == batch_next.end()) {
-      int64_t next = 0;
-      if (auto cached = next_seq_by_run_.find(event.run_id); cached != next_seq_by_run_.end()) {
-        next = cached->second;
-      } else {
-        Result<int64_t> queried = QueryNextSeq(event.run_id);
-        if (!queried) return queried.error();
-        next = *queried;
-      }
-      it = batch_next.insert(batch_next.end(), {&event.run_id, next});
-    }
-    const int64_t seq = event.seq != 0 ? event.seq : it->second;
-
-    ScopedReset reset(insert_event_);
-    insert_event_.BindText(1, event.run_id);
-    insert_event_.BindInt(2, seq);
-    insert_event_.BindInt(3, event.ts_ms);
-    insert_event_.BindText(4, event.kind);
-    insert_event_.BindText(5, event.step);
-    insert_event_.BindText(6, event.agent);
-    insert_event_.BindText(7, event.payload);
-    // A literal operation name: building a string per event would cost as much as the
-    // insert itself. The run and the position are added only on failure.
-    Status inserted = insert_event_.Run("append events");
-    if (!inserted.ok()) {
-      if (sqlite3_extended_errcode(db_->handle()) == SQLITE_CONSTRAINT_PRIMARYKEY) {
-        return Status::FailedPrecondition(
-            "append events to " + db_->path() + ": expected a free seq for event #" +
-            std::to_string(i) + " of the batch, found run '" + event.run_id + "' already has seq " +
-            std::to_string(seq) + "; the whole batch was rolled back");
-      }
-      return Status(inserted.code(), inserted.message() + " (event #" + std::to_string(i) +
-                                         " of the batch, run " + event.run_id +
-                                         "); the whole batch was rolled back");
-    }
-    assigned[i] = seq;
-    it->second = std::max(it->second, seq + 1);
-  }
-
-  if (Status committed = transaction->Commit(); !committed.ok()) return committed;
-  for (const auto& [run_id, next] : batch_next) next_seq_by_run_[*run_id] = next;
-  for (size_t i = 0; i < events.size(); ++i) events[i].seq = assigned[i];
-  return Status::Ok();
-}
 
 Result<RunRecord> SqliteStore::FindRun(const std::string& id_or_prefix) {
   if (id_or_prefix.empty()) {

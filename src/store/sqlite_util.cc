@@ -183,6 +183,12 @@ std::string_view Statement::ColumnText(int column) const {
   return {text, static_cast<size_t>(sqlite3_column_bytes(stmt_, column))};
 }
 
+std::string_view Statement::ColumnBlob(int column) const {
+  const auto* bytes = static_cast<const char*>(sqlite3_column_blob(stmt_, column));
+  if (bytes == nullptr) return {};
+  return {bytes, static_cast<size_t>(sqlite3_column_bytes(stmt_, column))};
+}
+
 Result<Transaction> Transaction::Begin(Database& db, TransactionMode mode,
                                        std::string_view operation) {
   Status begun = db.Exec(mode == TransactionMode::kImmediate ? "BEGIN IMMEDIATE" : "BEGIN",

@@ -85,6 +85,7 @@ class Statement {
   bool ColumnIsNull(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
   // Valid until the next Step or Reset.
   std::string_view ColumnText(int column) const;
+  std::string_view ColumnBlob(int column) const;
 
  private:
   Statement(const Database* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
