@@ -163,6 +163,30 @@ void Exec(sqlite3* db, const std::string& sql) {
   }
 }
 
+// A fresh database file for one layout measurement, removed with its WAL when done.
+struct LayoutFile {
+  LayoutFile(const std::string& dir, int page_size) : path(dir + "/layout.db") {
+    std::filesystem::remove(path);
+    if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) Die("open " + path);
+    Exec(db, "PRAGMA page_size=" + std::to_string(page_size) +
+                 "; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
+  }
+  LayoutFile(const LayoutFile&) = delete;
+  LayoutFile& operator=(const LayoutFile&) = delete;
+  ~LayoutFile() {
+    sqlite3_close(db);
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+  }
+  std::string path;
+  sqlite3* db = nullptr;
+};
+
+std::vector<std::string> RunIds(int runs) {
+  std::vector<std::string> ids;
+  for (int r = 0; r < runs; ++r) ids.push_back("20240501-run-" + std::to_string(r));
+  return ids;
+}
+
 struct LayoutResult {
   std::string layout;
   int page_size = 0;
@@ -178,20 +202,15 @@ Timing Best(const Timing& a, const Timing& b) {
 
 LayoutResult MeasureLayout(const std::string& dir, const std::string& layout, int page_size,
                            int runs) {
-  const std::string path = dir + "/layout.db";
-  std::filesystem::remove(path);
-  sqlite3* db = nullptr;
-  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) Die("open " + path);
-  Exec(db, "PRAGMA page_size=" + std::to_string(page_size) +
-               "; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
+  LayoutFile file(dir, page_size);
+  sqlite3* db = file.db;
   Exec(db,
        "CREATE TABLE events (run_id TEXT NOT NULL, seq INTEGER NOT NULL, ts_ms INTEGER NOT "
        "NULL, kind TEXT NOT NULL, step TEXT NOT NULL, agent TEXT NOT NULL, payload TEXT NOT "
        "NULL, PRIMARY KEY (run_id, seq))" +
            std::string(layout == "without_rowid" ? " WITHOUT ROWID" : ""));
   const std::vector<chorus::Event> events = MakeEvents("unused", kLoadEvents);
-  std::vector<std::string> run_ids;
-  for (int r = 0; r < runs; ++r) run_ids.push_back("20240501-run-" + std::to_string(r));
+  const std::vector<std::string> run_ids = RunIds(runs);
   sqlite3_stmt* insert = nullptr;
   sqlite3_prepare_v2(db, "INSERT INTO events VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", -1, &insert,
                      nullptr);
@@ -242,10 +261,6 @@ LayoutResult MeasureLayout(const std::string& dir, const std::string& layout, in
     if (bytes < 300u * kLoadEvents) Die("layout load read too little");
   }
   sqlite3_finalize(load);
-  sqlite3_close(db);
-  std::filesystem::remove(path);
-  std::filesystem::remove(path + "-wal");
-  std::filesystem::remove(path + "-shm");
   return result;
 }
 
@@ -253,20 +268,16 @@ LayoutResult MeasureLayout(const std::string& dir, const std::string& layout, in
 // encoded and decoded as the store does.
 LayoutResult MeasureRowsOfEvents(const std::string& dir, const std::string& layout, int page_size,
                                  int runs) {
-  const std::string path = dir + "/layout.db";
-  std::filesystem::remove(path);
-  sqlite3* db = nullptr;
-  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) Die("open " + path);
-  Exec(db, "PRAGMA page_size=" + std::to_string(page_size) +
-               "; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
+  LayoutFile file(dir, page_size);
+  sqlite3* db = file.db;
+  const std::string& path = file.path;
   const bool rowid = layout == "rows_of_events_rowid_plus_index";
   Exec(db, std::string("CREATE TABLE event_batches (run_id TEXT NOT NULL, first_seq INTEGER NOT "
                        "NULL, last_seq INTEGER NOT NULL, events BLOB NOT NULL") +
                (rowid ? "); CREATE UNIQUE INDEX by_seq ON event_batches (run_id, first_seq)"
                       : ", PRIMARY KEY (run_id, first_seq)) WITHOUT ROWID"));
   const std::vector<chorus::Event> events = MakeEvents("unused", kLoadEvents);
-  std::vector<std::string> run_ids;
-  for (int r = 0; r < runs; ++r) run_ids.push_back("20240501-run-" + std::to_string(r));
+  const std::vector<std::string> run_ids = RunIds(runs);
   sqlite3_stmt* insert = nullptr;
   sqlite3_prepare_v2(db, "INSERT INTO event_batches VALUES (?1, ?2, ?3, ?4)", -1, &insert, nullptr);
   LayoutResult result{layout, page_size, runs, {}, {}};
@@ -312,10 +323,6 @@ LayoutResult MeasureRowsOfEvents(const std::string& dir, const std::string& layo
     if (loaded.size() != static_cast<size_t>(kLoadEvents)) Die("layout load read too few events");
   }
   sqlite3_finalize(load);
-  sqlite3_close(db);
-  std::filesystem::remove(path);
-  std::filesystem::remove(path + "-wal");
-  std::filesystem::remove(path + "-shm");
   return result;
 }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "chorus/store.h"
+#include "store/raw_sqlite.h"
 #include "store/temp_dir.h"
 
 namespace chorus {
@@ -19,6 +20,8 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using testing::OpenOrFail;
+using testing::RawQuery;
 
 RunRecord MakeRun(const std::string& id) {
   RunRecord run;
@@ -41,34 +44,6 @@ std::vector<Event> MakeEvents(const std::string& run_id, int count, size_t paylo
         "{\"i\":" + std::to_string(i) + ",\"pad\":\"" + std::string(payload_bytes, 'p') + "\"}";
   }
   return events;
-}
-
-std::unique_ptr<Store> OpenOrFail(const std::string& path) {
-  Result<std::unique_ptr<Store>> store = OpenSqliteStore(path);
-  EXPECT_TRUE(store.has_value()) << store.error().ToString();
-  return store ? std::move(*store) : nullptr;
-}
-
-// Runs SQL through a plain SQLite connection; returns the first column of every row, joined
-// by '|'.
-std::string RawQuery(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  std::string result;
-  char* error = nullptr;
-  const int rc = sqlite3_exec(
-      db, sql.c_str(),
-      [](void* out, int, char** values, char**) {
-        auto* text = static_cast<std::string*>(out);
-        if (!text->empty()) *text += "|";
-        *text += values[0] != nullptr ? values[0] : "NULL";
-        return 0;
-      },
-      &result, &error);
-  EXPECT_EQ(rc, SQLITE_OK) << (error != nullptr ? error : "");
-  sqlite3_free(error);
-  sqlite3_close(db);
-  return result;
 }
 
 std::vector<int64_t> Seqs(const std::vector<Event>& events) {

@@ -20,12 +20,15 @@
 #include <vector>
 
 #include "chorus/store.h"
+#include "store/raw_sqlite.h"
 #include "store/temp_dir.h"
 
 namespace chorus {
 namespace {
 
 using ::testing::HasSubstr;
+using testing::OpenOrFail;
+using testing::RawQuery;
 
 RunRecord MakeRun(const std::string& id) {
   RunRecord run;
@@ -44,31 +47,6 @@ std::vector<Event> MakeBatch(const std::string& run_id, int batch, int size) {
                         ",\"pad\":\"" + std::string(200, 'p') + "\"}";
   }
   return events;
-}
-
-std::unique_ptr<Store> OpenOrFail(const std::string& path) {
-  Result<std::unique_ptr<Store>> store = OpenSqliteStore(path);
-  EXPECT_TRUE(store.has_value()) << store.error().ToString();
-  return store ? std::move(*store) : nullptr;
-}
-
-// Runs SQL on the file through a plain SQLite connection, bypassing the store.
-std::string RawQuery(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  std::string result;
-  char* error = nullptr;
-  const int rc = sqlite3_exec(
-      db, sql.c_str(),
-      [](void* out, int, char** values, char**) {
-        *static_cast<std::string*>(out) += values[0] != nullptr ? values[0] : "NULL";
-        return 0;
-      },
-      &result, &error);
-  EXPECT_EQ(rc, SQLITE_OK) << (error != nullptr ? error : "");
-  sqlite3_free(error);
-  sqlite3_close(db);
-  return result;
 }
 
 void WriteFile(const std::string& path, const std::string& bytes) {
