@@ -10,11 +10,14 @@
 namespace chorus::sqlite {
 namespace {
 
-// A row's body stops growing past this (an event larger than it gets a row of its own): a
-// run's rows then stream through LoadEvents a megabyte at a time, not a whole map at once.
-constexpr size_t kMaxRowBytes = size_t{1} << 20;
+// A row's body stops growing past this (an event larger than it gets a row of its own). While
+// a row is written its bytes are held about three times (the body, SQLite's record, its
+// pages): with rows of up to a megabyte, a 1,000-agent run's peak memory grew by 2 MB. At
+// 128 KB a row still carries a hundred or more events, so its insert costs next to nothing
+// per event.
+constexpr size_t kMaxRowBytes = size_t{1} << 17;
 
-// A rowid table: rows are kilobytes to megabytes, and SQLite keeps a WITHOUT ROWID table's
+// A rowid table: rows are up to hundreds of kilobytes, and SQLite keeps a WITHOUT ROWID table's
 // rows in an index B-tree, which holds less of a row per page and is slower to split (its
 // appends cost 1.8 times the CPU in bench/store_bench.cc). The price: a commit writes a page
 // of the table and one of the index, so commits of a single event are about a third slower.

@@ -80,16 +80,16 @@ TEST(SqliteEventRows, OneAppendOfOneRunIsOneRow) {
   EXPECT_EQ((*loaded)[501].step, "fan[2]");
 }
 
-TEST(SqliteEventRows, RowsStopGrowingAtAMegabyteAndLoadInOrder) {
+TEST(SqliteEventRows, RowsStopGrowingAt128KilobytesAndLoadInOrder) {
   testing::TempDir dir;
   const std::string path = dir.File("chorus.db");
   std::unique_ptr<Store> store = OpenOrFail(path);
   ASSERT_TRUE(store->CreateRun(MakeRun("run-1")).ok());
-  std::vector<Event> events = MakeEvents("run-1", 10, 300'000);
+  std::vector<Event> events = MakeEvents("run-1", 10, 50'000);
   ASSERT_TRUE(store->Append(events).ok());
-  // Four events of 300 KB reach a megabyte: rows of 4, 4 and 2.
+  // Three events of 50 KB pass 128 KB: rows of 3, 3, 3 and 1.
   EXPECT_EQ(RawQuery(path, "SELECT last_seq - first_seq + 1 FROM event_batches ORDER BY first_seq"),
-            "4|4|2");
+            "3|3|3|1");
   Result<std::vector<Event>> loaded = store->LoadEvents("run-1");
   ASSERT_TRUE(loaded.has_value()) << loaded.error().ToString();
   ASSERT_EQ(loaded->size(), 10u);
