@@ -22,11 +22,13 @@
 //
 //   fanout_bench [--sizes 1000,10000] [--latency-ms 200] [--repeat 5] [--chain 200]
 //                [--max-in-flight N] [--waiting-latency-ms 3000] [--server fake|node|lean]
-//                [--context-window TOKENS] [--settle-ms 2000] [--out FILE.json]
+//                [--context-window TOKENS] [--settle-ms 2000] [--chorus PATH] [--out FILE.json]
 //
 // --context-window declares the mock model's window: a fan-in that overflows it is then
 // synthesized in levels (a third round trip or more), as it would be against a real model.
 // Without it the mock takes any prompt, as the servers of the issue's comparisons did.
+// --chorus runs another build of the binary (default: the one built with this benchmark), so
+// two builds can be measured in turn against the same server setup.
 // Prints a markdown table and writes JSON (default bench/results/fanout.json).
 #include <chrono>
 #include <cstdio>
@@ -52,6 +54,7 @@ struct Args {
   std::string server = "fake";
   int context_window = 0;  // 0: the mock model declares none
   int settle_ms = 2000;    // pause before each measured run
+  std::string chorus = CHORUS_CLI_PATH;
   std::string out = std::string(CHORUS_SOURCE_DIR) + "/bench/results/fanout.json";
 };
 
@@ -83,6 +86,8 @@ Args ParseArgs(int argc, char** argv) {
       a.settle_ms = std::stoi(v);
     } else if (k == "--context-window") {
       a.context_window = std::stoi(v);
+    } else if (k == "--chorus") {
+      a.chorus = v;
     } else if (k == "--out") {
       a.out = v;
     } else {
@@ -150,14 +155,14 @@ std::string ChainTeam(int port, int steps) {
 
 // Writes the items and the team of an n-agent fan-out against `port` into `dir`; returns the
 // `chorus run` command line, to which the caller adds the store.
-std::vector<std::string> WriteFanout(const std::string& dir, int port, int n, int in_flight,
-                                     int context_window) {
+std::vector<std::string> WriteFanout(const std::string& chorus, const std::string& dir, int port,
+                                     int n, int in_flight, int context_window) {
   std::string items;
   for (int i = 0; i < n; ++i) items += "q" + std::to_string(i) + "\n";
   bench::WriteFile(dir + "/items.txt", items);
   bench::WriteFile(dir + "/fanout.yaml", FanoutTeam(port, n, in_flight, context_window));
-  return {CHORUS_CLI_PATH, "run",   dir + "/fanout.yaml", "--input", "items=@" + dir + "/items.txt",
-          "--quiet",       "--json"};
+  return {chorus,    "run",   dir + "/fanout.yaml", "--input", "items=@" + dir + "/items.txt",
+          "--quiet", "--json"};
 }
 
 std::vector<std::string> WithStore(std::vector<std::string> argv, const std::string& store) {
@@ -223,7 +228,7 @@ int main(int argc, char** argv) {
     for (int n : args.sizes) {
       int in_flight = std::min(n, args.max_in_flight);
       const std::vector<std::string> run =
-          WriteFanout(dir, server.port(), n, in_flight, args.context_window);
+          WriteFanout(args.chorus, dir, server.port(), n, in_flight, args.context_window);
       Row row{"fan-out + fan-in, " + std::to_string(args.latency_ms) + " ms" +
                   (in_flight < n ? " (" + std::to_string(in_flight) + " in flight)" : "") +
                   (args.context_window > 0
@@ -246,7 +251,7 @@ int main(int argc, char** argv) {
     for (int n : args.sizes) {
       int in_flight = std::min(n, args.max_in_flight);
       const std::vector<std::string> run =
-          WriteFanout(dir, slow.port(), n, in_flight, args.context_window);
+          WriteFanout(args.chorus, dir, slow.port(), n, in_flight, args.context_window);
       std::vector<double> resident_mb;
       for (int r = 0; r < args.repeat; ++r) {
         std::string store = dir + "/waiting-" + std::to_string(n) + "-" + std::to_string(r) + ".db";
@@ -263,9 +268,8 @@ int main(int argc, char** argv) {
     Row row{"chain of " + std::to_string(args.chain) + ", 0 ms", 1};
     for (int r = 0; r < args.repeat; ++r) {
       std::string store = dir + "/chain-" + std::to_string(r) + ".db";
-      row.Measure(
-          {CHORUS_CLI_PATH, "run", dir + "/chain.yaml", "--store", store, "--quiet", "--json"},
-          dir + "/chain.log", server, args.settle_ms);
+      row.Measure({args.chorus, "run", dir + "/chain.yaml", "--store", store, "--quiet", "--json"},
+                  dir + "/chain.log", server, args.settle_ms);
     }
     rows.push_back(row);
   }
