@@ -42,18 +42,32 @@ size_t EncodedSizeHint(const Event& e) {
 
 const char* const kCreateEventBatches = kCreateSql;
 
-Status MigrateEventRowsToBatches(Database& db) {
-  const char* operation = "open store: move the events of schema version 1 into event_batches";
-  if (Status s = db.Exec(kCreateEventBatches, operation); !s.ok()) return s;
-  Result<Statement> read = Statement::Prepare(
-      db, "SELECT run_id, seq, ts_ms, kind, step, agent, payload FROM events ORDER BY run_id, seq",
-      /*persistent=*/false);
+namespace {
+
+constexpr const char* kMigration = "open store: move the events of schema version 1 into rows";
+constexpr const char* kSelectVersion1 =
+    "SELECT run_id, seq, ts_ms, kind, step, agent, payload FROM events ORDER BY run_id, seq";
+
+// The current row of a statement over the version 1 table, as an Event.
+Event Version1Event(const Statement& read) {
+  Event e;
+  e.run_id = read.ColumnText(0);
+  e.seq = read.ColumnInt(1);
+  e.ts_ms = read.ColumnInt(2);
+  e.kind = read.ColumnText(3);
+  e.step = read.ColumnText(4);
+  e.agent = read.ColumnText(5);
+  e.payload = read.ColumnText(6);
+  return e;
+}
+
+Status CopyVersion1Rows(Database& db) {
+  Result<Statement> read = Statement::Prepare(db, kSelectVersion1, /*persistent=*/false);
   if (!read) return read.error();
   Result<Statement> insert = Statement::Prepare(
       db, "INSERT INTO event_batches (run_id, first_seq, last_seq, events) VALUES (?1, ?2, ?3, ?4)",
       false);
   if (!insert) return insert.error();
-
   std::string run_id;
   int64_t first_seq = 0, last_seq = 0;
   std::string body;
@@ -63,22 +77,16 @@ Status MigrateEventRowsToBatches(Database& db) {
     insert->BindText(1, run_id);
     insert->BindInt(2, first_seq);
     insert->BindInt(3, last_seq);
-    insert->BindBlob(4, body);
+    insert->BindBlob(4, body);  // bound without a copy: cleared only once inserted
+    Status inserted = insert->Run(kMigration);
     body.clear();
-    return insert->Run(operation);
+    return inserted;
   };
   while (true) {
-    Result<bool> row = read->Step(operation);
+    Result<bool> row = read->Step(kMigration);
     if (!row) return row.error();
     if (!*row) break;
-    Event e;
-    e.run_id = read->ColumnText(0);
-    e.seq = read->ColumnInt(1);
-    e.ts_ms = read->ColumnInt(2);
-    e.kind = read->ColumnText(3);
-    e.step = read->ColumnText(4);
-    e.agent = read->ColumnText(5);
-    e.payload = read->ColumnText(6);
+    Event e = Version1Event(*read);
     if (e.run_id != run_id || e.seq != last_seq + 1 || body.size() >= kMaxRowBytes) {
       if (Status s = flush(); !s.ok()) return s;
       run_id = e.run_id;
@@ -87,8 +95,59 @@ Status MigrateEventRowsToBatches(Database& db) {
     last_seq = e.seq;
     AppendToBatch(body, e);
   }
-  if (Status s = flush(); !s.ok()) return s;
-  return db.Exec("DROP TABLE events", operation);
+  return flush();
+}
+
+// Reads the new rows back and compares every event with the row it came from, before the old
+// table goes: a migration that would lose or change one event fails, and the store stays as
+// it was (the caller's transaction is rolled back).
+Status VerifyCopiedRows(Database& db) {
+  Result<Statement> old_rows = Statement::Prepare(db, kSelectVersion1, false);
+  if (!old_rows) return old_rows.error();
+  Result<Statement> new_rows = Statement::Prepare(
+      db,
+      "SELECT run_id, first_seq, last_seq, events FROM event_batches ORDER BY run_id, first_seq",
+      false);
+  if (!new_rows) return new_rows.error();
+  auto differs = [&](const std::string& what) {
+    return Status::DataLoss("open store " + db.path() + ": moving the events of schema version " +
+                            "1 into rows would change them (" + what +
+                            "); the store was left as it was");
+  };
+  std::vector<Event> decoded;
+  while (true) {
+    Result<bool> row = new_rows->Step(kMigration);
+    if (!row) return row.error();
+    if (!*row) break;
+    decoded.clear();
+    const std::string run_id(new_rows->ColumnText(0));
+    Status status = DecodeBatch(new_rows->ColumnBlob(3), run_id, new_rows->ColumnInt(1),
+                                new_rows->ColumnInt(2), db.path(), &decoded);
+    if (!status.ok()) return differs(status.message());
+    for (const Event& e : decoded) {
+      Result<bool> old_row = old_rows->Step(kMigration);
+      if (!old_row) return old_row.error();
+      if (!*old_row) return differs("event " + std::to_string(e.seq) + " of run " + run_id);
+      const Event o = Version1Event(*old_rows);
+      if (o.run_id != e.run_id || o.seq != e.seq || o.ts_ms != e.ts_ms || o.kind != e.kind ||
+          o.step != e.step || o.agent != e.agent || o.payload != e.payload) {
+        return differs("event " + std::to_string(o.seq) + " of run " + o.run_id);
+      }
+    }
+  }
+  Result<bool> left = old_rows->Step(kMigration);
+  if (!left) return left.error();
+  if (*left) return differs("event " + std::to_string(old_rows->ColumnInt(1)) + " is missing");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status MigrateEventRowsToBatches(Database& db) {
+  if (Status s = db.Exec(kCreateEventBatches, kMigration); !s.ok()) return s;
+  if (Status s = CopyVersion1Rows(db); !s.ok()) return s;
+  if (Status s = VerifyCopiedRows(db); !s.ok()) return s;
+  return db.Exec("DROP TABLE events", kMigration);
 }
 
 Status EventTable::Prepare(Database& db) {

@@ -162,10 +162,10 @@ CREATE TABLE events (
   PRIMARY KEY (run_id, seq)) STRICT, WITHOUT ROWID;
 INSERT INTO runs VALUES ('old-a', 'team', '/t.yaml', 'completed', 1, 2, 3, 4, 0.5, 0);
 INSERT INTO runs VALUES ('old-b', 'team', '/t.yaml', 'running', 1, 0, 0, 0, 0, 0);
-INSERT INTO events VALUES ('old-a', 1, 10, 'run.started', '', '', '{"team":"team"}');
-INSERT INTO events VALUES ('old-a', 2, 11, 'step.started', 'draft', 'writer', '{}');
-INSERT INTO events VALUES ('old-a', 4, 13, 'run.completed', '', '', '{"output":"x"}');
-INSERT INTO events VALUES ('old-b', 1, 20, 'run.started', '', '', '{}');
+INSERT INTO events VALUES ('old-a', 1, 1764000000123, 'run.started', '', '', '{"team":"team"}');
+INSERT INTO events VALUES ('old-a', 2, 1764000000456, 'step.started', 'draft', 'writer', '{}');
+INSERT INTO events VALUES ('old-a', 4, 1764000001789, 'run.completed', '', '', '{"output":"x"}');
+INSERT INTO events VALUES ('old-b', 1, 1764000002000, 'run.started', '', '', '{}');
 PRAGMA user_version = 1;
 )sql";
 
@@ -178,13 +178,27 @@ TEST(SqliteEventRows, AStoreOfSchemaVersionOneIsMigratedOnOpen) {
   ASSERT_NE(store, nullptr);
   Result<std::vector<Event>> a = store->LoadEvents("old-a");
   ASSERT_TRUE(a.has_value()) << a.error().ToString();
-  EXPECT_THAT(Seqs(*a), ElementsAre(1, 2, 4));
-  EXPECT_EQ((*a)[1].kind, "step.started");
-  EXPECT_EQ((*a)[1].step, "draft");
-  EXPECT_EQ((*a)[1].agent, "writer");
-  EXPECT_EQ((*a)[1].ts_ms, 11);
-  EXPECT_EQ((*a)[2].payload, "{\"output\":\"x\"}");
-  EXPECT_THAT(Seqs(*store->LoadEvents("old-b")), ElementsAre(1));
+  ASSERT_THAT(Seqs(*a), ElementsAre(1, 2, 4));
+  const struct {
+    int64_t ts_ms;
+    const char* kind;
+    const char* step;
+    const char* agent;
+    const char* payload;
+  } expected[] = {{1764000000123, "run.started", "", "", R"({"team":"team"})"},
+                  {1764000000456, "step.started", "draft", "writer", "{}"},
+                  {1764000001789, "run.completed", "", "", R"({"output":"x"})"}};
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ((*a)[i].ts_ms, expected[i].ts_ms) << i;
+    EXPECT_EQ((*a)[i].kind, expected[i].kind) << i;
+    EXPECT_EQ((*a)[i].step, expected[i].step) << i;
+    EXPECT_EQ((*a)[i].agent, expected[i].agent) << i;
+    EXPECT_EQ((*a)[i].payload, expected[i].payload) << i;
+  }
+  Result<std::vector<Event>> b = store->LoadEvents("old-b");
+  ASSERT_TRUE(b.has_value()) << b.error().ToString();
+  ASSERT_THAT(Seqs(*b), ElementsAre(1));
+  EXPECT_EQ((*b)[0].ts_ms, 1764000002000);
   Result<RunRecord> run = store->FindRun("old-a");
   ASSERT_TRUE(run.has_value());
   EXPECT_EQ(run->input_tokens, 3);
