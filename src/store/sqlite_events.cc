@@ -158,10 +158,10 @@ Status EventTable::Prepare(Database& db) {
       {&next_seq_,
        "SELECT EXISTS (SELECT 1 FROM runs WHERE run_id = ?1), "
        "(SELECT last_seq FROM event_batches WHERE run_id = ?1 ORDER BY first_seq DESC LIMIT 1)"},
-      // The row that starts last at or before ?2: the only one that can overlap ?1..?2 (rows
-      // of a run are disjoint).
+      // Of run ?1's rows, the one that starts last at or before seq ?2: the only one that can
+      // overlap a stretch of seqs ending at ?2 (the rows of a run are disjoint).
       {&overlap_,
-       "SELECT first_seq, last_seq FROM event_batches WHERE run_id = ?1 AND first_seq <= ?3 "
+       "SELECT first_seq, last_seq FROM event_batches WHERE run_id = ?1 AND first_seq <= ?2 "
        "ORDER BY first_seq DESC LIMIT 1"},
       {&data_version_query_, "PRAGMA data_version"},
       {&load_,
@@ -250,8 +250,7 @@ Status EventTable::InsertRow(std::span<const Event> events, const Row& row, std:
     // rows; seqs assigned here follow every seq the run has, so they cannot.
     ScopedReset reset(overlap_);
     overlap_.BindText(1, run_id);
-    overlap_.BindInt(2, row.first_seq);
-    overlap_.BindInt(3, row.last_seq);
+    overlap_.BindInt(2, row.last_seq);
     Result<bool> found = overlap_.Step("append events");
     if (!found) return found.error();
     if (*found && overlap_.ColumnInt(1) >= row.first_seq) {
