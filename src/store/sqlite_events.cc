@@ -34,8 +34,10 @@ CREATE TABLE event_batches (
 CREATE UNIQUE INDEX event_batches_by_seq ON event_batches (run_id, first_seq);
 )sql";
 
-size_t EncodedSizeHint(const Event& e) {
-  return e.kind.size() + e.step.size() + e.agent.size() + e.payload.size() + 24;
+// At least what AppendToBatch writes for `e`: its four strings, and five varints of at most
+// ten bytes.
+size_t EncodedSizeBound(const Event& e) {
+  return e.kind.size() + e.step.size() + e.agent.size() + e.payload.size() + 50;
 }
 
 }  // namespace
@@ -218,23 +220,19 @@ Status EventTable::Append(std::span<Event> events) {
   // Rows: runs of events of one run with consecutive seqs, up to kMaxRowBytes each.
   std::string body;
   Row row;
-  size_t row_bytes = 0;
   for (size_t i = 0; i <= events.size(); ++i) {
     const bool continues = i < events.size() && i > 0 &&
                            events[i].run_id == events[row.begin].run_id &&
-                           assigned[i] == row.last_seq + 1 && row_bytes < kMaxRowBytes;
+                           assigned[i] == row.last_seq + 1 && row.bytes < kMaxRowBytes;
     if (i > 0 && !continues) {
       row.end = i;
       if (Status s = InsertRow(events, row, body); !s.ok()) return s;
     }
     if (i == events.size()) break;
-    if (i == 0 || !continues) {
-      row = Row{i, i, assigned[i], assigned[i], false};
-      row_bytes = 0;
-    }
+    if (i == 0 || !continues) row = Row{i, i, assigned[i], assigned[i], false, 0};
     row.last_seq = assigned[i];
     row.explicit_seqs = row.explicit_seqs || events[i].seq != 0;
-    row_bytes += EncodedSizeHint(events[i]);
+    row.bytes += EncodedSizeBound(events[i]);
   }
 
   if (Status committed = transaction->Commit(); !committed.ok()) return committed;
@@ -263,6 +261,7 @@ Status EventTable::InsertRow(std::span<const Event> events, const Row& row, std:
     }
   }
   body.clear();
+  body.reserve(row.bytes);  // one allocation, not a doubling per few events
   for (size_t i = row.begin; i < row.end; ++i) AppendToBatch(body, events[i]);
   ScopedReset reset(insert_);
   insert_.BindText(1, run_id);

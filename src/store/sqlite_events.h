@@ -37,6 +37,7 @@ class EventTable {
     int64_t first_seq = 0;
     int64_t last_seq = 0;
     bool explicit_seqs = false;
+    size_t bytes = 0;  // at least the size of its body (EncodedSizeBound)
   };
   Status InsertRow(std::span<const Event> events, const Row& row, std::string& body);
   Result<int64_t> QueryNextSeq(const std::string& run_id);
