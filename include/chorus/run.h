@@ -87,6 +87,11 @@ struct RunReport {
   std::vector<std::string> notices;
 };
 
+// The HTTP transport a run of `team` with `options` uses: options.transport if set, else a new
+// one when some model is reached over HTTP, else null. A caller that sets options.transport
+// to it owns the transport beyond the run, and chooses when (and on which thread) it closes.
+std::shared_ptr<HttpTransport> TransportForRun(const Team& team, const RunOptions& options);
+
 // Runs `team` to the end. Fails (without creating a run) when the team does not pass CheckTeam,
 // an input is missing, unknown, not UTF-8 or too large, or a model cannot be set up. Once the
 // run exists, failures of steps are reported in RunReport::status/error, not as an error.

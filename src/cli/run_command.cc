@@ -1,6 +1,5 @@
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -11,7 +10,6 @@
 #include <sstream>
 #include <thread>
 
-#include "chorus/model_client.h"
 #include "chorus/run.h"
 #include "chorus/team.h"
 #include "cli/cli_common.h"
@@ -164,16 +162,6 @@ int Drive(const RunArgs& args, const std::string& store_path, RunOptions options
   return report->status == RunStatus::kCompleted ? kExitOk : kExitRunFailed;
 }
 
-// The HTTP transport a run of `team` needs (none when every model is offline). The command
-// owns it rather than the run, so that CloseTogether can close it beside the store.
-std::shared_ptr<HttpTransport> TransportForRun(const Team& team, bool offline) {
-  const bool needs_http =
-      !offline && std::any_of(team.models.begin(), team.models.end(), [](const ModelSpec& m) {
-        return m.endpoint.provider != Provider::kOffline;
-      });
-  return needs_http ? MakeHttpTransport() : nullptr;
-}
-
 // What is left once the report is out: closing the idle connections of a wide map (about
 // 10 µs each) and the store's closing checkpoint. Neither waits for the other, so they run at
 // once (10,000 agents: wall × 0.96 in paired runs).
@@ -218,7 +206,8 @@ int RunCommand(const RunArgs& args) {
   options.seed = args.seed;
   options.transient_retries = args.transient_retries;
   options.redacted_output = args.redacted;
-  std::shared_ptr<HttpTransport> transport = TransportForRun(*team, args.offline);
+  // Owned here rather than by the run, so that CloseTogether can close it beside the store.
+  std::shared_ptr<HttpTransport> transport = TransportForRun(*team, options);
   options.transport = transport;
   const int exit_code = Drive(args, store_path, std::move(options),
                               [&](RunOptions o) { return RunTeam(*team, std::move(o)); });
@@ -255,7 +244,7 @@ int ResumeCommand(const RunArgs& args, const std::string& run_id) {
   options.store = store->get();
   options.run_id = run->run_id;
   options.seed = args.seed;
-  std::shared_ptr<HttpTransport> transport = TransportForRun(*team, /*offline=*/false);
+  std::shared_ptr<HttpTransport> transport = TransportForRun(*team, options);
   options.transport = transport;
   const int exit_code = Drive(args, store_path, std::move(options),
                               [&](RunOptions o) { return ResumeRun(*team, std::move(o)); });

@@ -211,15 +211,6 @@ RunReport Execute(const Team& team, const RunOptions& options, const Clock* cloc
   return report;
 }
 
-std::shared_ptr<HttpTransport> TransportFor(const Team& team, const RunOptions& options) {
-  if (options.transport) return options.transport;
-  for (const ModelSpec& m : team.models) {
-    if (m.endpoint.provider == Provider::kOffline || options.offline) continue;
-    if (!options.clients.count(m.endpoint.name)) return MakeHttpTransport();
-  }
-  return nullptr;
-}
-
 Status CheckWholeTeam(const Team& team) {
   std::vector<Diagnostic> problems = CheckTeam(team);
   if (problems.empty()) return Status::Ok();
@@ -230,6 +221,15 @@ Status CheckWholeTeam(const Team& team) {
 
 }  // namespace
 
+std::shared_ptr<HttpTransport> TransportForRun(const Team& team, const RunOptions& options) {
+  if (options.transport) return options.transport;
+  for (const ModelSpec& m : team.models) {
+    if (m.endpoint.provider == Provider::kOffline || options.offline) continue;
+    if (!options.clients.count(m.endpoint.name)) return MakeHttpTransport();
+  }
+  return nullptr;
+}
+
 Result<RunReport> RunTeam(const Team& team, RunOptions options) {
   if (options.store == nullptr) return Err(Status::InvalidArgument("RunTeam needs a store"));
   if (Status s = CheckWholeTeam(team); !s.ok()) return Err(s);
@@ -237,7 +237,7 @@ Result<RunReport> RunTeam(const Team& team, RunOptions options) {
   if (!inputs) return Err(inputs.error());
 
   const Clock* clock = options.clock ? options.clock : &SystemClock();
-  Result<Clients> clients = MakeClients(team, options, TransportFor(team, options), nullptr);
+  Result<Clients> clients = MakeClients(team, options, TransportForRun(team, options), nullptr);
   if (!clients) return Err(clients.error());
   if (options.on_notice) {
     for (const std::string& n : clients->notices) options.on_notice(n);
@@ -344,7 +344,7 @@ Result<RunReport> ResumeRun(const Team& team, RunOptions options) {
                                   .value("transient_retries", options.transient_retries);
   const Clock* clock = options.clock ? options.clock : &SystemClock();
   nlohmann::json models = started.value("models", nlohmann::json::object());
-  Result<Clients> clients = MakeClients(team, options, TransportFor(team, options), &models);
+  Result<Clients> clients = MakeClients(team, options, TransportForRun(team, options), &models);
   if (!clients) return Err(clients.error());
   if (options.on_notice) {
     for (const std::string& n : clients->notices) options.on_notice(n);
