@@ -159,13 +159,7 @@ void Scheduler::AddStepRun(const Step& step) {
     units_.back().item_sensitivity = over_sensitivity;
   }
   step_runs_.push_back(std::move(run));
-  if (!failure.empty()) {
-    StepRun& added = step_runs_.back();
-    added.failed = true;
-    stage_failed_ = true;
-    if (error_.empty()) error_ = failure;
-    log_->Add("step.failed", step.id, "", {{"error", failure}});
-  }
+  if (!failure.empty()) FailStepRun(step_runs_.size() - 1, failure);
 }
 
 void Scheduler::LaunchReady() {
@@ -555,6 +549,14 @@ void Scheduler::FailUnit(size_t index, const std::string& why, bool record) {
     stage_failed_ = true;
     error_ = "step '" + unit.path + "' (agent " + unit.agent + ") failed: " + why;
   }
+}
+
+void Scheduler::FailStepRun(size_t index, const std::string& why) {
+  StepRun& run = step_runs_[index];
+  run.failed = true;
+  stage_failed_ = true;
+  if (error_.empty()) error_ = why;
+  log_->Add("step.failed", run.step->id, "", {{"error", why}});
 }
 
 std::optional<int64_t> Scheduler::NextTimerWaitUs() const {

@@ -187,6 +187,8 @@ class Scheduler {
   // `record` is false when the outcome is already in the store (a resumed run replaying it).
   void CompleteUnit(size_t unit, StepOutput output, bool record = true);
   void FailUnit(size_t unit, const std::string& why, bool record = true);
+  // Fails a whole step (not one of its units) and the stage with it, recording step.failed.
+  void FailStepRun(size_t run, const std::string& why);
   // Resuming: settles a plain unit whose outcome is recorded, without running it; true if so.
   bool SettleFromRecord(size_t unit);
   void FinishStepRunIfDone(StepRun& run);
@@ -208,7 +210,6 @@ class Scheduler {
   void StartSynthesisLevel(size_t run);
   void NextSynthesisLevel(size_t run);
   void AddSynthesisUnit(size_t run, std::string path, int part);
-  void FailStepRun(size_t run, const std::string& why);
   Status AddStagedSources(const Unit& unit, Crossing* crossing, DelegationBrief* brief) const;
   void AddWitnessRun(const Step& step);
   void AddWitnessUnits(size_t run, int count);

@@ -200,14 +200,6 @@ void Scheduler::AddSynthesisUnit(size_t index, std::string path, int part) {
   run.units.push_back(units_.size() - 1);
 }
 
-void Scheduler::FailStepRun(size_t index, const std::string& why) {
-  StepRun& run = step_runs_[index];
-  run.failed = true;
-  stage_failed_ = true;
-  if (error_.empty()) error_ = why;
-  log_->Add("step.failed", run.step->id, "", {{"error", why}});
-}
-
 Status Scheduler::AddStagedSources(const Unit& unit, Crossing* crossing,
                                    DelegationBrief* brief) const {
   const StagedSynthesis& staged = *step_runs_[unit.step_run].staged;

@@ -94,12 +94,7 @@ void Scheduler::DecideWitnessRun(size_t run_index) {
     const std::string why = "witness '" + step.id + "' is disputed: no answer reached " +
                             std::to_string(WitnessQuorum(step)) + " of " +
                             std::to_string(state.asked) + " votes (on_dispute: fail)";
-    run.failed = true;
-    log_->Add("step.failed", step.id, "", {{"error", why}});
-    if (!stage_failed_) {
-      stage_failed_ = true;
-      error_ = why;
-    }
+    FailStepRun(run_index, why);
     return;
   }
   log_->Add("step.completed", step.id, "", {{"output", output.text}, {"json", output.json}});
