@@ -7,6 +7,9 @@
 namespace chorus::sqlite {
 namespace {
 
+// The page cache of each connection, in KiB (see ConfigureConnection).
+constexpr int kCacheKiB = 512;
+
 // The runs. Their events live in `event_batches` (store/sqlite_events.h).
 constexpr const char* kCreateRuns = R"sql(
 CREATE TABLE runs (
@@ -60,8 +63,12 @@ Status ConfigureConnection(Database& db, bool in_memory) {
                                         "' (is the file system read-only or remote?)");
     }
   }
-  return db.Exec("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON",
-                 "open store: set synchronous and foreign_keys");
+  // Appends touch the right edge of two B-trees and loads read rows in order, so a few dozen
+  // pages serve both; SQLite's default cache (2 MB) was an eighth of a 1,000-agent run's
+  // resident memory.
+  return db.Exec("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA cache_size = " +
+                     std::to_string(-kCacheKiB),
+                 "open store: set synchronous, foreign_keys and cache_size");
 }
 
 Status EnsureSchema(Database& db) {
