@@ -15,6 +15,7 @@
 #include "cli/cli_common.h"
 #include "cli/commands.h"
 #include "cli/progress.h"
+#include "cli/run_heap.h"
 
 namespace chorus::cli {
 namespace {
@@ -174,6 +175,7 @@ void CloseTogether(std::shared_ptr<HttpTransport> transport, std::unique_ptr<Sto
 }  // namespace
 
 int RunCommand(const RunArgs& args) {
+  PrepareRunHeap();
   Result<Team> team = LoadTeamFile(args.team_path);
   if (!team) {
     std::fprintf(stderr, "%s\n", team.error().message().c_str());
@@ -216,6 +218,7 @@ int RunCommand(const RunArgs& args) {
 }
 
 int ResumeCommand(const RunArgs& args, const std::string& run_id) {
+  PrepareRunHeap();
   std::string store_path = args.store.empty() ? DefaultStorePath("") : args.store;
   Result<std::unique_ptr<Store>> store = OpenStoreForReading(store_path);
   if (!store) {
