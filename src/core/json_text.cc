@@ -142,16 +142,30 @@ void JsonWriter::EndArray() {
   need_comma_ = true;
 }
 
-void JsonWriter::Key(std::string_view name) {
+void JsonWriter::Key(MemberName name) {
 #ifndef NDEBUG
   assert(!last_keys_.empty() && "a member name outside an object");
-  assert((last_keys_.back().empty() || last_keys_.back() < name) &&
+  assert((last_keys_.back().empty() || last_keys_.back() < name.text()) &&
          "member names must ascend, as nlohmann::json prints them");
-  last_keys_.back().assign(name);
+  last_keys_.back().assign(name.text());
 #endif
-  BeforeValue();
-  AppendJsonString(*out_, name);
-  out_->push_back(':');
+  const std::string_view text = name.text();
+  char quoted[64];
+  if (name.plain() && text.size() + 4 <= sizeof quoted) {
+    // The separator, the quoted name and the colon in one append.
+    size_t n = 0;
+    if (need_comma_) quoted[n++] = ',';
+    quoted[n++] = '"';
+    std::memcpy(quoted + n, text.data(), text.size());
+    n += text.size();
+    quoted[n++] = '"';
+    quoted[n++] = ':';
+    out_->append(quoted, n);
+  } else {
+    BeforeValue();
+    AppendJsonString(*out_, text);
+    out_->push_back(':');
+  }
   need_comma_ = false;  // the value follows
 }
 

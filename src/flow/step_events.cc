@@ -122,7 +122,7 @@ void RecordRunEnded(EventLog& log, bool completed, const std::string& text) {
   payload.reserve(text.size() + 16);
   JsonWriter w(&payload);
   w.BeginObject();
-  w.Member(completed ? "output" : "error", text);
+  w.Member(completed ? MemberName("output") : MemberName("error"), text);
   w.EndObject();
   log.AddText(completed ? "run.completed" : "run.failed", "", "", std::move(payload),
               [completed, &text](ReportFolder& report, const Event& e) {

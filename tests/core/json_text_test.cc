@@ -115,6 +115,30 @@ TEST(JsonText, WriterPrintsWhatTheTreePrints) {
   EXPECT_EQ(text, tree.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
+// Member names take a short path when they need no escaping: names beside its limits (32
+// bytes), and names that need escaping or are not ASCII, print as nlohmann::json prints them.
+TEST(JsonText, WriterPrintsEveryKindOfMemberName) {
+  const std::vector<std::string> names = {"",
+                                          "a",
+                                          std::string(31, 'b'),
+                                          std::string(32, 'c'),
+                                          std::string(33, 'd'),
+                                          "e\"quoted\"",
+                                          "f\\slash",
+                                          "g\ttab",
+                                          "h\xC3\xA9",
+                                          "i\xFF",
+                                          std::string(40, 'j') + "\n"};
+  nlohmann::json tree = nlohmann::json::object();
+  for (size_t i = 0; i < names.size(); ++i) tree[names[i]] = static_cast<int>(i);
+  std::string text;
+  JsonWriter w(&text);
+  w.BeginObject();
+  for (const auto& [name, value] : tree.items()) w.Member(name, value.get<int>());
+  w.EndObject();
+  EXPECT_EQ(text, tree.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
 TEST(JsonText, WriterSeparatesArrayElementsAndNestedObjects) {
   std::string text;
   JsonWriter w(&text);
