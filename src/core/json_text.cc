@@ -197,6 +197,10 @@ void JsonWriter::Double(double value) {
 
 void JsonWriter::Json(const nlohmann::json& value) {
   BeforeValue();
+  if (value.is_null()) {
+    out_->append("null");  // most briefs have no schema: no serializer for them
+    return;
+  }
   out_->append(value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
