@@ -1,5 +1,6 @@
 #include "cli/run_heap.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
@@ -18,7 +19,8 @@ RunHeap PrepareRunHeap(size_t reserve_bytes) {
   if (const char* v = std::getenv("CHORUS_HUGE_PAGES"); v && std::string_view(v) == "0") {
     return heap;
   }
-  const auto reserve = static_cast<int>(reserve_bytes);
+  // mallopt takes an int, and twice the reserve must fit in one.
+  const auto reserve = static_cast<int>(std::min(reserve_bytes, size_t{1} << 28));
   // Allocations up to 32 MB (glibc's ceiling) come from the heap, not from mappings of their
   // own that are faulted in afresh and unmapped on free. The heap grows by `reserve` beyond
   // what each growth needs, and is trimmed only when twice that lies free at its top.
