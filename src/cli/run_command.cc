@@ -127,10 +127,18 @@ void PrintSummary(const RunReport& r) {
   }
 }
 
-// Runs (or resumes) with live progress on stderr, then prints the report: what `run` and
-// `resume` share.
-int Drive(const RunArgs& args, const std::string& store_path, RunOptions options,
-          const std::function<Result<RunReport>(RunOptions)>& execute) {
+// What is left once the report is out: closing the idle connections of a wide map (about
+// 10 µs each) and the store's closing checkpoint. Neither waits for the other, so they run at
+// once (10,000 agents: wall × 0.96 in paired runs).
+void CloseTogether(std::shared_ptr<HttpTransport> transport, std::unique_ptr<Store> store) {
+  std::thread closing([transport = std::move(transport)]() mutable { transport.reset(); });
+  store.reset();
+  closing.join();
+}
+
+// Runs with live progress on stderr, then prints the report.
+int Report(const RunArgs& args, const std::string& store_path, RunOptions options,
+           const std::function<Result<RunReport>(RunOptions)>& execute) {
   const char* term = std::getenv("TERM");
   bool live = isatty(fileno(stderr)) && !(term && std::string(term) == "dumb");
   ProgressPrinter progress(stderr, args.verbose, live);
@@ -163,13 +171,18 @@ int Drive(const RunArgs& args, const std::string& store_path, RunOptions options
   return report->status == RunStatus::kCompleted ? kExitOk : kExitRunFailed;
 }
 
-// What is left once the report is out: closing the idle connections of a wide map (about
-// 10 µs each) and the store's closing checkpoint. Neither waits for the other, so they run at
-// once (10,000 agents: wall × 0.96 in paired runs).
-void CloseTogether(std::shared_ptr<HttpTransport> transport, std::unique_ptr<Store> store) {
-  std::thread closing([transport = std::move(transport)]() mutable { transport.reset(); });
-  store.reset();
-  closing.join();
+// Runs (or resumes) `team` with live progress on stderr, prints the report, then closes the
+// store and the run's HTTP transport together: what `run` and `resume` share. The transport is
+// owned here rather than by the run, so that CloseTogether can close it beside the store.
+int Drive(const RunArgs& args, const Team& team, std::unique_ptr<Store> store,
+          const std::string& store_path, RunOptions options,
+          const std::function<Result<RunReport>(RunOptions)>& execute) {
+  options.store = store.get();
+  std::shared_ptr<HttpTransport> transport = TransportForRun(team, options);
+  options.transport = transport;
+  const int exit_code = Report(args, store_path, std::move(options), execute);
+  CloseTogether(std::move(transport), std::move(store));
+  return exit_code;
 }
 
 }  // namespace
@@ -199,7 +212,6 @@ int RunCommand(const RunArgs& args) {
   }
 
   RunOptions options;
-  options.store = store->get();
   options.inputs = std::move(*inputs);
   options.input_labels = std::move(input_labels);
   options.offline = args.offline;
@@ -208,13 +220,8 @@ int RunCommand(const RunArgs& args) {
   options.seed = args.seed;
   options.transient_retries = args.transient_retries;
   options.redacted_output = args.redacted;
-  // Owned here rather than by the run, so that CloseTogether can close it beside the store.
-  std::shared_ptr<HttpTransport> transport = TransportForRun(*team, options);
-  options.transport = transport;
-  const int exit_code = Drive(args, store_path, std::move(options),
-                              [&](RunOptions o) { return RunTeam(*team, std::move(o)); });
-  CloseTogether(std::move(transport), std::move(*store));
-  return exit_code;
+  return Drive(args, *team, std::move(*store), store_path, std::move(options),
+               [&](RunOptions o) { return RunTeam(*team, std::move(o)); });
 }
 
 int ResumeCommand(const RunArgs& args, const std::string& run_id) {
@@ -244,15 +251,10 @@ int ResumeCommand(const RunArgs& args, const std::string& run_id) {
     return kExitUsage;
   }
   RunOptions options;
-  options.store = store->get();
   options.run_id = run->run_id;
   options.seed = args.seed;
-  std::shared_ptr<HttpTransport> transport = TransportForRun(*team, options);
-  options.transport = transport;
-  const int exit_code = Drive(args, store_path, std::move(options),
-                              [&](RunOptions o) { return ResumeRun(*team, std::move(o)); });
-  CloseTogether(std::move(transport), std::move(*store));
-  return exit_code;
+  return Drive(args, *team, std::move(*store), store_path, std::move(options),
+               [&](RunOptions o) { return ResumeRun(*team, std::move(o)); });
 }
 
 int LintCommand(const std::string& team_path, bool json) {
