@@ -15,6 +15,7 @@
 #include <cstring>
 #include <utility>
 
+#include "model/http1_connection.h"
 #include "model/http1_parser.h"
 #include "model/http1_request.h"
 #include "model/http_url.h"
@@ -30,76 +31,17 @@ constexpr size_t kMaxAddressesPerHost = 8;
 // a burst of new connections does not fail its way through them one at a time.
 constexpr size_t kIdleClosedForRoom = 64;
 
-int64_t NowUs() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
-
-struct Http1Client::Host {
-  struct Address {
-    union {
-      sockaddr sa;
-      sockaddr_in in4;
-      sockaddr_in6 in6;
-    };
-    socklen_t len;
-  };
-  std::vector<Address> addresses;
-  std::vector<uint32_t> idle;  // slots of idle connections, most recently used last
-};
-
-namespace {
-enum class Phase : uint8_t { kFree, kConnecting, kSending, kReceiving, kIdle };
-}  // namespace
-
-// One connection and the request it carries. Idle connections keep only their descriptor.
-struct Http1Client::Connection final : Http1ResponseParser::Receiver {
-  void OnResponseHead(int status, const HttpHeaders& headers) override {
-    if (request.on_headers) request.on_headers(status, headers);
-  }
-  bool OnResponseBody(std::string_view data) override {
-    return !request.on_data || request.on_data(data);
-  }
-
-  uint32_t slot = 0;
-  uint32_t generation = 0;  // bumped whenever the deadline changes: older heap entries lapse
-  int fd = -1;
-  uint32_t armed = 0;       // epoll events registered, 0 when not registered
-  uint32_t address = 0;     // index of host->addresses being connected to
-  uint32_t idle_index = 0;  // position in host->idle while idle
-  Phase phase = Phase::kFree;
-  bool reused = false;  // the request went out on a kept-alive connection
-  bool retried = false;
-  bool head_sent = false;
-  Host* host = nullptr;
-  int64_t deadline_us = -1;          // the one in the heap: connect or whole-request deadline
-  int64_t request_deadline_us = -1;  // from timeout_ms
-  size_t body_sent = 0;
-  std::string pending_head;  // the unsent rest of the head after a partial write
-  HttpRequest request;
-  // Made when the first byte of the response arrives: a request waiting for a slow server
-  // (most of a wide fan-out's) holds none.
-  std::unique_ptr<Http1ResponseParser> parser;
-
-  Http1ResponseParser& Parser() {
-    if (!parser) {
-      parser = std::make_unique<Http1ResponseParser>();
-      parser->Reset(request.method == "HEAD");
-    }
-    return *parser;
-  }
-};
 
 Http1Client::Http1Client(int epoll_fd, std::vector<uint32_t>* owners, uint32_t owner_tag,
-                         size_t max_idle_connections, std::atomic<int64_t>* active)
+                         size_t max_idle_connections, std::atomic<int64_t>* active,
+                         int64_t idle_close_ms)
     : epoll_fd_(epoll_fd),
       owners_(owners),
       owner_tag_(owner_tag),
       max_idle_(max_idle_connections),
       active_(active),
+      idle_close_us_(idle_close_ms * 1000),
       scratch_(std::make_unique<char[]>(kScratchBytes)) {}
 
 Http1Client::~Http1Client() {
@@ -149,9 +91,10 @@ void Http1Client::Start(HttpRequest request) {
   c->body_sent = 0;
   c->address = 0;
   c->parser.reset();
-  c->request_deadline_us = c->request.timeout_ms > 0 ? NowUs() + c->request.timeout_ms * 1000 : -1;
+  c->request_deadline_us =
+      c->request.timeout_ms > 0 ? Http1NowUs() + c->request.timeout_ms * 1000 : -1;
   if (c->reused) {
-    c->phase = Phase::kSending;
+    c->phase = Http1Phase::kSending;
     SetDeadline(c, c->request_deadline_us);
     Send(c);
   } else {
@@ -240,9 +183,10 @@ void Http1Client::Connect(Connection* c) {
   (*owners_)[index] = owner_tag_;
   c->fd = fd;
   c->armed = 0;
+  last_activity_us_ = Http1NowUs();
 
   if (connect(fd, &a.sa, a.len) == 0) {
-    c->phase = Phase::kSending;
+    c->phase = Http1Phase::kSending;
     SetDeadline(c, c->request_deadline_us);
     Send(c);
     return;
@@ -251,10 +195,10 @@ void Http1Client::Connect(Connection* c) {
     OnConnectFailed(c, errno);
     return;
   }
-  c->phase = Phase::kConnecting;
+  c->phase = Http1Phase::kConnecting;
   int64_t ms =
       c->request.connect_timeout_ms > 0 ? c->request.connect_timeout_ms : kDefaultConnectTimeoutMs;
-  int64_t at = NowUs() + ms * 1000;
+  int64_t at = Http1NowUs() + ms * 1000;
   if (c->request_deadline_us >= 0) at = std::min(at, c->request_deadline_us);
   SetDeadline(c, at);
   // On loopback the handshake is over by the time connect() returns (it runs inline), yet
@@ -299,7 +243,7 @@ void Http1Client::Send(Connection* c) {
   message.msg_iov = iov;
   message.msg_iovlen = count;
   ssize_t sent = count == 0 ? 0 : sendmsg(c->fd, &message, MSG_NOSIGNAL);
-  if (c->phase == Phase::kConnecting) {
+  if (c->phase == Http1Phase::kConnecting) {
     // The first write, tried before the handshake was known to be over (Connect).
     if (sent < 0) {
       const int error = errno;
@@ -310,7 +254,7 @@ void Http1Client::Send(Connection* c) {
       }
       return;
     }
-    c->phase = Phase::kSending;
+    c->phase = Http1Phase::kSending;
     SetDeadline(c, c->request_deadline_us);
   }
   if (sent < 0) {
@@ -336,7 +280,7 @@ void Http1Client::Send(Connection* c) {
   }
   c->body_sent += written;
   if (c->head_sent && written == body.size()) {
-    c->phase = Phase::kReceiving;
+    c->phase = Http1Phase::kReceiving;
     if (!c->reused) {
       // Sent, and never sent again (only a reused connection retries): a request waiting on
       // a slow server should not hold its prompt, often its largest part, meanwhile.
@@ -376,7 +320,7 @@ void Http1Client::Receive(Connection* c) {
         // Bytes past the response, or a request still being sent, leave the connection in a
         // state no later request could make sense of.
         Complete(c, Status::Ok(),
-                 c->parser->keep_alive() && consumed == got && c->phase == Phase::kReceiving);
+                 c->parser->keep_alive() && consumed == got && c->phase == Http1Phase::kReceiving);
         return;
       case Http1ResponseParser::Progress::kAborted:
         Complete(c, Status::Cancelled(Where(*c) + "aborted by the receiver"), false);
@@ -428,12 +372,9 @@ void Http1Client::Complete(Connection* c, Status status, bool reusable) {
   c->parser.reset();
   std::string().swap(c->pending_head);
   --in_flight_;
+  last_activity_us_ = Http1NowUs();
   if (reusable && idle_ < max_idle_) {
-    c->phase = Phase::kIdle;
-    Arm(c, EPOLLIN);  // an idle connection reports the server closing it
-    c->idle_index = static_cast<uint32_t>(c->host->idle.size());
-    c->host->idle.push_back(c->slot);
-    ++idle_;
+    KeepIdle(c);
   } else {
     Free(c);
   }
@@ -441,39 +382,11 @@ void Http1Client::Complete(Connection* c, Status status, bool reusable) {
   if (on_done) on_done(std::move(status));
 }
 
-void Http1Client::OnIdleEvent(Connection* c) {
-  // The server closed the idle connection (or sent bytes nobody asked for): drop it.
-  std::vector<uint32_t>& idle = c->host->idle;
-  uint32_t last = idle.back();
-  idle[c->idle_index] = last;
-  slots_[last]->idle_index = c->idle_index;
-  idle.pop_back();
-  --idle_;
-  Free(c);
-}
-
 void Http1Client::Free(Connection* c) {
   Close(c);
-  c->phase = Phase::kFree;
+  c->phase = Http1Phase::kFree;
   c->host = nullptr;
   free_slots_.push_back(c->slot);
-}
-
-size_t Http1Client::CloseIdle(size_t count) {
-  size_t closed = 0;
-  for (auto& [key, host] : hosts_) {
-    // In the order they became idle: the front has waited longest.
-    std::vector<uint32_t>& idle = host->idle;
-    const size_t n = std::min(count - closed, idle.size());
-    if (n == 0) continue;
-    for (size_t i = 0; i < n; ++i) Free(slots_[idle[i]].get());
-    idle.erase(idle.begin(), idle.begin() + static_cast<ptrdiff_t>(n));
-    for (size_t i = 0; i < idle.size(); ++i) slots_[idle[i]]->idle_index = static_cast<uint32_t>(i);
-    idle_ -= n;
-    closed += n;
-    if (closed == count) break;
-  }
-  return closed;
 }
 
 void Http1Client::OnEvent(int fd, uint32_t events) {
@@ -481,10 +394,10 @@ void Http1Client::OnEvent(int fd, uint32_t events) {
   if (slot == 0) return;
   Connection* c = slots_[slot - 1].get();
   switch (c->phase) {
-    case Phase::kIdle:
+    case Http1Phase::kIdle:
       OnIdleEvent(c);
       return;
-    case Phase::kConnecting: {
+    case Http1Phase::kConnecting: {
       if (events & (EPOLLERR | EPOLLHUP)) {
         int error = 0;
         socklen_t len = sizeof error;
@@ -498,22 +411,22 @@ void Http1Client::OnEvent(int fd, uint32_t events) {
       }
       // Writable without an error: the connection is established.
       if ((events & EPOLLOUT) == 0) return;
-      c->phase = Phase::kSending;
+      c->phase = Http1Phase::kSending;
       SetDeadline(c, c->request_deadline_us);
       Send(c);
       return;
     }
-    case Phase::kSending:
+    case Http1Phase::kSending:
       if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
         Receive(c);  // first: the server may have answered early, or reset the connection
-        if (c->phase != Phase::kSending) return;
+        if (c->phase != Http1Phase::kSending) return;
       }
       if (events & EPOLLOUT) Send(c);
       return;
-    case Phase::kReceiving:
+    case Http1Phase::kReceiving:
       Receive(c);
       return;
-    case Phase::kFree:
+    case Http1Phase::kFree:
       return;
   }
 }
@@ -532,7 +445,10 @@ void Http1Client::SetDeadline(Connection* c, int64_t at_us) {
 int64_t Http1Client::NextDeadlineUs() {
   const DeadlineHeap::Entry* top = deadlines_.Top(
       [this](const DeadlineHeap::Entry& e) { return slots_[e.slot]->generation == e.generation; });
-  return top == nullptr ? -1 : top->at_us;
+  const int64_t request = top == nullptr ? -1 : top->at_us;
+  const int64_t idle = NextIdleCloseUs();
+  if (request < 0 || (idle >= 0 && idle < request)) return idle;
+  return request;
 }
 
 void Http1Client::RunExpiredTimers(int64_t now_us) {
@@ -552,13 +468,14 @@ void Http1Client::RunExpiredTimers(int64_t now_us) {
                     " ms";
     Complete(c, Status::DeadlineExceeded(Where(*c) + what), false);
   }
+  CloseLongIdle(now_us);
 }
 
 void Http1Client::CancelAll() {
   for (size_t i = 0; i < slots_.size(); ++i) {
     Connection* c = slots_[i].get();
-    if (c->phase == Phase::kConnecting || c->phase == Phase::kSending ||
-        c->phase == Phase::kReceiving) {
+    if (c->phase == Http1Phase::kConnecting || c->phase == Http1Phase::kSending ||
+        c->phase == Http1Phase::kReceiving) {
       Complete(c, Status::Cancelled(Where(*c) + "cancelled, the HTTP transport is shutting down"),
                false);
     }

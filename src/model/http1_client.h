@@ -30,7 +30,7 @@ class Http1Client {
   // marks its descriptors with `owner_tag` so that the transport dispatches their events here.
   // `active` is the transport's count of unfinished requests, decremented before each on_done.
   Http1Client(int epoll_fd, std::vector<uint32_t>* owners, uint32_t owner_tag,
-              size_t max_idle_connections, std::atomic<int64_t>* active);
+              size_t max_idle_connections, std::atomic<int64_t>* active, int64_t idle_close_ms = 0);
   ~Http1Client();
   Http1Client(const Http1Client&) = delete;
   Http1Client& operator=(const Http1Client&) = delete;
@@ -39,7 +39,8 @@ class Http1Client {
   void Start(HttpRequest request);
   // An epoll event for one of the client's descriptors.
   void OnEvent(int fd, uint32_t events);
-  // The earliest pending deadline (steady clock, microseconds), -1 when none.
+  // The earliest pending deadline (steady clock, microseconds), -1 when none: a request's, or
+  // when idle connections are next due to close.
   int64_t NextDeadlineUs();
   void RunExpiredTimers(int64_t now_us);
   // Completes every request in flight with kCancelled.
@@ -66,10 +67,18 @@ class Http1Client {
   void Arm(Connection* c, uint32_t events);
   // `unregister`: remove it from the epoll set first (false only when the set is going away).
   void Close(Connection* c, bool unregister = true);
+  void KeepIdle(Connection* c);
   void OnIdleEvent(Connection* c);
   void Free(Connection* c);  // closes it and returns its slot
+  void CloseOldestIdle(Host& host, size_t n);
   // Closes up to `count` idle connections, those idle longest first; how many it closed.
   size_t CloseIdle(size_t count);
+  // A wide fan-out leaves thousands of idle connections: past the few kept per host, they are
+  // closed once no connection has been opened and no request has ended for `idle_close_ms`,
+  // a batch per round of the loop. So they close while the run waits for a synthesis, not all
+  // at once when it ends. When they are next due to close, -1 when not.
+  int64_t NextIdleCloseUs() const;
+  void CloseLongIdle(int64_t now_us);
   std::string Where(const Connection& c) const;
 
   int epoll_fd_;
@@ -77,6 +86,10 @@ class Http1Client {
   uint32_t owner_tag_;
   size_t max_idle_;
   std::atomic<int64_t>* active_;
+  int64_t idle_close_us_;         // 0: idle connections stay until capped or closed by the server
+  int64_t last_activity_us_ = 0;  // when a connection was last opened or a request ended
+  static constexpr size_t kKeptIdlePerHost = 8;
+  static constexpr size_t kIdleClosedPerRound = 256;
 
   std::vector<std::unique_ptr<Connection>> slots_;  // never shrinks: timers refer to slots
   std::vector<uint32_t> free_slots_;

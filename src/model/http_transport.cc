@@ -89,7 +89,7 @@ HttpTransport::Impl::Impl(const Options& options) : options_(options) {
       std::make_unique<Http1Client>(epoll_fd_, &registered_, kHttp1Owner,
                                     std::min(static_cast<size_t>(options.max_cached_connections),
                                              options.max_idle_plain_connections),
-                                    &active);
+                                    &active, options.idle_close_ms);
   curl_ = std::make_unique<CurlClient>(epoll_fd_, &registered_, options.max_cached_connections,
                                        options.max_idle_handles, &active);
 }

@@ -6,10 +6,12 @@
 #include <sys/resource.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <future>
 #include <mutex>
+#include <thread>
 
 #include "model/http_transport.h"
 #include "model/loopback_server.h"
@@ -332,6 +334,64 @@ TEST(Http1Client, PlainConnectionsHaveTheirOwnTighterIdleCap) {
   EXPECT_EQ(server.connections_accepted(), 9) << "three kept, three closed and opened again";
 }
 
+// Polls until `done` holds; false after ten seconds (a bound for a loaded machine, not a
+// measurement: the wait normally ends within a few rounds of the I/O loop).
+template <typename Done>
+bool Eventually(Done done) {
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > give_up) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
+TEST(Http1Client, AFanOutsSurplusConnectionsCloseOnceTheClientIsQuiet) {
+  LoopbackServer server([](const ReceivedRequest&) {
+    return SimpleReply(200, "text/plain", "ok", /*delay_ms=*/50);  // thirty overlap
+  });
+  HttpTransport::Options options;
+  options.idle_close_ms = 50;
+  HttpTransport transport(options);
+  FetchConcurrently(transport, server.base_url() + "/", 30);
+  ASSERT_EQ(server.connections_accepted(), 30);
+  EXPECT_TRUE(Eventually([&] { return server.open_connections() == 8; }))
+      << server.open_connections() << " connections still open";
+  // The eight kept serve what comes next.
+  Outcome o = Fetch(transport, Get(server.base_url() + "/"));
+  ASSERT_TRUE(o.done.ok()) << o.done.ToString();
+  EXPECT_EQ(server.connections_accepted(), 30);
+}
+
+TEST(Http1Client, IdleConnectionsStayOpenWhileRequestsKeepEnding) {
+  LoopbackServer server(
+      [](const ReceivedRequest&) { return SimpleReply(200, "text/plain", "ok", /*delay_ms=*/20); });
+  HttpTransport::Options options;
+  options.idle_close_ms = 500;
+  HttpTransport transport(options);
+  FetchConcurrently(transport, server.base_url() + "/", 20);
+  // A request ends every ~40 ms for over a second: never 500 ms without one.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(1200);
+  while (std::chrono::steady_clock::now() < until) {
+    ASSERT_TRUE(Fetch(transport, Get(server.base_url() + "/")).done.ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(server.open_connections(), 20);
+  EXPECT_EQ(server.connections_accepted(), 20);
+  EXPECT_TRUE(Eventually([&] { return server.open_connections() == 8; }));
+}
+
+TEST(Http1Client, IdleConnectionsStayWhenIdleClosingIsOff) {
+  LoopbackServer server(
+      [](const ReceivedRequest&) { return SimpleReply(200, "text/plain", "ok", /*delay_ms=*/50); });
+  HttpTransport::Options options;
+  options.idle_close_ms = 0;
+  HttpTransport transport(options);
+  FetchConcurrently(transport, server.base_url() + "/", 30);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(server.open_connections(), 30);
+}
+
 TEST(Http1Client, StaleKeptAliveConnectionIsRetriedOnceOnAFreshOne) {
   // The second request finds the kept-alive connection closed by the server without a word,
   // as when its idle timeout strikes just as the request arrives.
@@ -462,6 +522,7 @@ TEST(Http1Client, ManyConcurrentRequestsCompleteAndReuseTheirConnections) {
   });
   HttpTransport::Options options;
   options.max_idle_plain_connections = kRequests;  // the default keeps 1,024
+  options.idle_close_ms = 0;                       // a slow machine may pause between the waves
   HttpTransport transport(options);
   for (int wave = 0; wave < 2; ++wave) {
     testing::EchoOutcome echoes = SubmitEchoes(

@@ -103,6 +103,8 @@ class LoopbackServer {
   int port() const { return port_; }
   std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   int connections_accepted() const { return accepted_.load(); }
+  // Accepted and not yet closed, by either side (a client's close is seen when read).
+  int open_connections() const { return open_.load(); }
   int max_in_flight() const { return max_in_flight_.load(); }
   int requests_seen() const { return requests_.load(); }
   std::vector<ReceivedRequest> received() const {
@@ -175,6 +177,7 @@ class LoopbackServer {
       conns_[fd].generation = ++generation_;
       Watch(fd);
       accepted_.fetch_add(1);
+      open_.fetch_add(1);
     }
   }
 
@@ -298,6 +301,7 @@ class LoopbackServer {
     epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
     close(fd);
     conns_.erase(it);
+    open_.fetch_sub(1);
   }
 
   Script script_;
@@ -310,6 +314,7 @@ class LoopbackServer {
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
   uint64_t generation_ = 0;
   std::atomic<int> accepted_{0};
+  std::atomic<int> open_{0};
   std::atomic<int> requests_{0};
   std::atomic<int> in_flight_{0};
   std::atomic<int> max_in_flight_{0};
