@@ -174,8 +174,7 @@ void Http1Client::Connect(Connection* c) {
              false);
     return;
   }
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  c->nodelay = false;
   auto index = static_cast<size_t>(fd);
   if (index >= slot_by_fd_.size()) slot_by_fd_.resize(index + 1024, 0);
   if (index >= owners_->size()) owners_->resize(index + 1024, 0);
@@ -290,6 +289,14 @@ void Http1Client::Send(Connection* c) {
     }
     Arm(c, EPOLLIN);
   } else {
+    // A request goes out in one write, which Nagle's algorithm never holds back (Linux holds
+    // a small segment only while an earlier small one is unacknowledged). What is left after
+    // a partial write goes out in pieces: from here on, without waiting for acknowledgements.
+    if (!c->nodelay) {
+      int one = 1;
+      setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      c->nodelay = true;
+    }
     // Reading too: a server may answer (and close) before taking the whole body.
     Arm(c, EPOLLIN | EPOLLOUT);
   }

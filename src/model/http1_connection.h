@@ -56,6 +56,7 @@ struct Http1Client::Connection final : Http1ResponseParser::Receiver {
   bool reused = false;  // the request went out on a kept-alive connection
   bool retried = false;
   bool head_sent = false;
+  bool nodelay = false;  // TCP_NODELAY set on fd (after a partial write)
   Host* host = nullptr;
   int64_t deadline_us = -1;          // the one in the heap: connect or whole-request deadline
   int64_t request_deadline_us = -1;  // from timeout_ms

@@ -392,6 +392,27 @@ TEST(Http1Client, IdleConnectionsStayWhenIdleClosingIsOff) {
   EXPECT_EQ(server.open_connections(), 30);
 }
 
+// Bodies larger than a socket's buffer leave in several writes (TCP_NODELAY is set only then);
+// each arrives whole and in order, twice on the same connection.
+TEST(Http1Client, BodiesNeedingManyWritesArriveWhole) {
+  LoopbackServer server([](const ReceivedRequest& r) {
+    return SimpleReply(200, "text/plain", std::to_string(std::hash<std::string>()(r.body)));
+  });
+  HttpTransport transport;
+  for (int round = 0; round < 2; ++round) {
+    std::string body(6 * 1024 * 1024 + 12345, '\0');
+    for (size_t i = 0; i < body.size(); ++i)
+      body[i] = static_cast<char>('a' + (i * 7 + round) % 26);
+    HttpRequest request = Get(server.base_url() + "/upload");
+    request.method = "POST";
+    request.body = body;
+    Outcome o = Fetch(transport, std::move(request));
+    ASSERT_TRUE(o.done.ok()) << o.done.ToString();
+    EXPECT_EQ(o.body, std::to_string(std::hash<std::string>()(body)));
+  }
+  EXPECT_EQ(server.connections_accepted(), 1);
+}
+
 TEST(Http1Client, StaleKeptAliveConnectionIsRetriedOnceOnAFreshOne) {
   // The second request finds the kept-alive connection closed by the server without a word,
   // as when its idle timeout strikes just as the request arrives.
