@@ -73,19 +73,43 @@ void AppendExpectedOutput(const ExpectedOutput& output, std::string* out) {
   }
 }
 
+// At least the size of the user message RenderBrief writes for `brief`: its texts, and a
+// generous allowance for the headings and fences around each.
+size_t RenderedSizeBound(const DelegationBrief& brief, const std::vector<std::string>& feedback) {
+  size_t size = 768 + brief.id.size() + brief.objective.size() + brief.acceptance.size() +
+                brief.output.description.size();
+  for (const std::string& c : brief.context) size += c.size() + 96;
+  for (const std::string& c : brief.constraints) size += c.size() + 4;
+  for (const std::string& s : brief.output.sections) size += s.size() + 8;
+  for (const std::string& f : feedback) size += f.size() + 4;
+  return size;  // a JSON Schema, rare, may still make the string grow
+}
+
+// The text as kept: a copy exactly as long as it when the reserve left much unused (a small
+// brief), and the string itself when it is nearly full (a large one, where a copy would cost
+// as much again). A wide fan-out builds thousands of these between allocations that stay
+// while every agent waits; oversized ones left 400 bytes more resident per waiting agent at
+// 10,000 agents (fanout_bench's waiting table, 31.6 -> 35.5 MB).
+std::string Fitted(std::string text) {
+  if (text.capacity() - text.size() <= text.size() / 8) return text;
+  return std::string(text);
+}
+
 }  // namespace
 
 std::vector<ChatMessage> RenderBrief(const std::string& role, const DelegationBrief& brief,
                                      const std::vector<std::string>& feedback) {
   std::string system;
-  if (!TrimWhitespace(role).empty()) {
+  const bool has_role = !TrimWhitespace(role).empty();
+  system.reserve((has_role ? role.size() + 2 : 0) + kHowToAnswer.size());
+  if (has_role) {
     system = role;
     system += "\n\n";
   }
   system += kHowToAnswer;
 
   std::string user;
-  user.reserve(512 + brief.objective.size());
+  user.reserve(RenderedSizeBound(brief, feedback));
   user += brief.id.empty() ? "# Brief\n\n" : "# Brief: " + brief.id + "\n\n";
   user += "## Objective\n\n";
   user += TrimWhitespace(brief.objective);
@@ -134,12 +158,12 @@ std::vector<ChatMessage> RenderBrief(const std::string& role, const DelegationBr
   }
 
   while (!user.empty() && user.back() == '\n') user.pop_back();
-  // Copied, not moved (a braced list's elements are const), and on purpose: the copies are
-  // exactly as long as the texts, while the strings built above grew by doubling. A wide
-  // fan-out builds thousands of them between allocations that stay while every agent waits;
-  // the moved, oversized ones left 400 bytes more resident per waiting agent at 10,000 agents
-  // (fanout_bench's waiting table, 31.6 -> 35.5 MB).
-  return {ChatMessage{"system", system}, ChatMessage{"user", user}};
+  std::vector<ChatMessage> messages(2);
+  messages[0].role = "system";
+  messages[0].content = std::move(system);  // reserved to its exact size
+  messages[1].role = "user";
+  messages[1].content = Fitted(std::move(user));
+  return messages;
 }
 
 }  // namespace chorus

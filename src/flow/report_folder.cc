@@ -3,6 +3,8 @@
 namespace chorus {
 namespace {
 
+constexpr size_t kStepsAfterAMap = 8;
+
 Usage UsageFrom(const nlohmann::json& j) {
   Usage u;
   u.input_tokens = j.value("input_tokens", int64_t{0});
@@ -91,8 +93,10 @@ void ReportFolder::StepStarted(const std::string& step, const std::string& agent
   RunReport& r = *report_;
   if (kind == "map") {
     // Its items follow: room for them now, rather than doubling (and copying) the list as
-    // they start, which would leave up to half of it unused at 10,000 items.
-    r.steps.reserve(r.steps.size() + 1 + map_items);
+    // they start, which would leave up to half of it unused at 10,000 items. And room for a
+    // few steps after them (the synthesis that usually follows), which would otherwise move
+    // the whole list once more, 2 MB at 10,000 items, while the run waits for that step.
+    r.steps.reserve(r.steps.size() + 1 + map_items + kStepsAfterAMap);
   }
   StepReport& s = r.steps.emplace_back();
   s.step = step;

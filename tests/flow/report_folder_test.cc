@@ -62,5 +62,20 @@ TEST(ReportFolder, ItemsInOrderAreFoundWithoutAnIndexAndOddPathsStillAre) {
   EXPECT_EQ(report.usage.input_tokens, 16);
 }
 
+// The synthesis that follows a wide map starts without moving the map's thousands of step
+// reports to a larger list.
+TEST(ReportFolder, TheStepAfterAWideMapFindsRoomBesideItsItems) {
+  RunReport report;
+  ReportFolder folder(&report);
+  folder.StepStarted("fan", "", 1, "map", 1000);
+  for (int i = 0; i < 1000; ++i) folder.StepStarted(Item("fan", i), "w", 2, "map-item", 0);
+  const StepReport* first = report.steps.data();
+  folder.StepStarted("summary", "w", 3, "synthesize", 0);
+  folder.StepStarted("review", "w", 4, "task", 0);
+  EXPECT_EQ(report.steps.data(), first);
+  ASSERT_EQ(report.steps.size(), 1003u);
+  EXPECT_EQ(report.steps.back().step, "review");
+}
+
 }  // namespace
 }  // namespace chorus
