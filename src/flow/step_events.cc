@@ -12,21 +12,22 @@ void LabelMember(JsonWriter& w, Label label) {
 
 }  // namespace
 
-void RecordStepStarted(EventLog& log, std::string path, std::string agent, std::string_view kind,
-                       const std::string* item) {
+void RecordStepStarted(EventLog& log, std::string_view path, std::string_view agent,
+                       std::string_view kind, const std::string* item) {
   std::string payload;
   JsonWriter w(&payload);
   w.BeginObject();
   if (item) w.Member("item", *item);
   w.Member("kind", kind);
   w.EndObject();
-  log.AddText("step.started", std::move(path), std::move(agent), std::move(payload),
+  log.AddText("step.started", path, agent, std::move(payload),
               [kind](ReportFolder& report, const Event& e) {
                 report.StepStarted(e.step, e.agent, e.ts_ms, kind, 0);
               });
 }
 
-void RecordRequest(EventLog& log, std::string path, std::string agent, const RequestFacts& r) {
+void RecordRequest(EventLog& log, std::string_view path, std::string_view agent,
+                   const RequestFacts& r) {
   std::string payload;
   size_t size = 160;
   for (const ChatMessage& m : *r.messages) size += m.content.size() + 32;
@@ -49,13 +50,13 @@ void RecordRequest(EventLog& log, std::string path, std::string agent, const Req
   if (r.queued_ms >= 0) w.Member("queued_ms", r.queued_ms);
   if (r.resent) w.Member("resent", true);
   w.EndObject();
-  log.AddText("llm.request", std::move(path), std::move(agent), std::move(payload),
+  log.AddText("llm.request", path, agent, std::move(payload),
               [&r](ReportFolder& report, const Event& e) {
                 report.Requested(e.step, r.attempt, r.endpoint);
               });
 }
 
-void RecordResponse(EventLog& log, std::string path, std::string agent, int attempt,
+void RecordResponse(EventLog& log, std::string_view path, std::string_view agent, int attempt,
                     const ChatResponse& response, std::string_view text, std::string_view warning) {
   std::string payload;
   payload.reserve(text.size() + 256);
@@ -76,13 +77,13 @@ void RecordResponse(EventLog& log, std::string path, std::string agent, int atte
   w.EndObject();
   if (!warning.empty()) w.Member("warning", warning);
   w.EndObject();
-  log.AddText("llm.response", std::move(path), std::move(agent), std::move(payload),
+  log.AddText("llm.response", path, agent, std::move(payload),
               [&response](ReportFolder& report, const Event& e) {
                 report.Answered(e.step, e.agent, response.usage);
               });
 }
 
-void RecordUnitCompleted(EventLog& log, std::string path, std::string agent,
+void RecordUnitCompleted(EventLog& log, std::string_view path, std::string_view agent,
                          const StepOutput& output, int attempts) {
   std::string payload;
   payload.reserve(output.text.size() * (output.json.is_null() ? 1 : 2) + 64);
@@ -96,13 +97,14 @@ void RecordUnitCompleted(EventLog& log, std::string path, std::string agent,
   LabelMember(w, output.sensitivity);
   w.Member("output", output.text);
   w.EndObject();
-  log.AddText("step.completed", std::move(path), std::move(agent), std::move(payload),
+  log.AddText("step.completed", path, agent, std::move(payload),
               [&output](ReportFolder& report, const Event& e) {
                 report.StepEnded(e.step, e.agent, e.ts_ms, true, output.text);
               });
 }
 
-void RecordMapCompleted(EventLog& log, std::string path, const StepOutput& combined, size_t items) {
+void RecordMapCompleted(EventLog& log, std::string_view path, const StepOutput& combined,
+                        size_t items) {
   std::string payload;
   payload.reserve(combined.text.size() + 64);
   JsonWriter w(&payload);
@@ -111,7 +113,7 @@ void RecordMapCompleted(EventLog& log, std::string path, const StepOutput& combi
   LabelMember(w, combined.sensitivity);
   w.Member("output", combined.text);
   w.EndObject();
-  log.AddText("step.completed", std::move(path), "", std::move(payload),
+  log.AddText("step.completed", path, "", std::move(payload),
               [&combined](ReportFolder& report, const Event& e) {
                 report.StepEnded(e.step, e.agent, e.ts_ms, true, combined.text);
               });

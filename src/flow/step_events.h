@@ -16,8 +16,8 @@
 namespace chorus {
 
 // `item` is the map item's label, or null for a unit that is not a map item.
-void RecordStepStarted(EventLog& log, std::string path, std::string agent, std::string_view kind,
-                       const std::string* item);
+void RecordStepStarted(EventLog& log, std::string_view path, std::string_view agent,
+                       std::string_view kind, const std::string* item);
 
 struct RequestFacts {
   int attempt = 0;
@@ -28,17 +28,19 @@ struct RequestFacts {
   int64_t queued_ms = -1;  // how long it waited for its endpoint; -1 when it did not
   bool resent = false;     // sent before an interruption and never answered
 };
-void RecordRequest(EventLog& log, std::string path, std::string agent, const RequestFacts& r);
+void RecordRequest(EventLog& log, std::string_view path, std::string_view agent,
+                   const RequestFacts& r);
 
 // `text` is the answer as the run keeps it (valid UTF-8); `warning` says why it differs from
 // what the server sent, or is empty.
-void RecordResponse(EventLog& log, std::string path, std::string agent, int attempt,
+void RecordResponse(EventLog& log, std::string_view path, std::string_view agent, int attempt,
                     const ChatResponse& response, std::string_view text, std::string_view warning);
 
-void RecordUnitCompleted(EventLog& log, std::string path, std::string agent,
+void RecordUnitCompleted(EventLog& log, std::string_view path, std::string_view agent,
                          const StepOutput& output, int attempts);
 // A map's own completion: its combined output, without "json" (each item's event has it).
-void RecordMapCompleted(EventLog& log, std::string path, const StepOutput& combined, size_t items);
+void RecordMapCompleted(EventLog& log, std::string_view path, const StepOutput& combined,
+                        size_t items);
 
 // The run's end: run.completed with its output, or run.failed with its error. After a wide
 // fan-out the output is the whole map's, megabytes that a tree would copy and print again.

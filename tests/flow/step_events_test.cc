@@ -158,5 +158,30 @@ TEST_F(StepEventsTest, RunEndsMatchTheTree) {
   EXPECT_EQ(live_.output, "");
 }
 
+// The log reuses its slots from one flush to the next: a later, shorter fact carries nothing
+// of the one that sat there before it, and the store numbers it afresh.
+TEST_F(StepEventsTest, ReusedSlotsCarryNothingOfTheirLastFact) {
+  EventLog log("run-1", store_.get(), &SystemClock(), &folder_, nullptr);
+  log.AddText("brief.dispatched", "a-long-step-path[123456]", "an-agent-with-a-long-name",
+              "{\"first\":1}");
+  log.AddText("step.started", "draft", "writer", "{\"kind\":\"task\"}");
+  ASSERT_TRUE(log.Flush().ok());
+  EXPECT_TRUE(log.empty());
+  log.AddText("x", "", "", "{}");
+  ASSERT_EQ(log.size(), 1u);
+  ASSERT_TRUE(log.Flush().ok());
+  auto events = store_->LoadEvents("run-1");
+  ASSERT_TRUE(events);
+  ASSERT_EQ(events->size(), 3u);
+  const Event& last = events->back();
+  EXPECT_EQ(last.seq, 3);
+  EXPECT_EQ(last.run_id, "run-1");
+  EXPECT_EQ(last.kind, "x");
+  EXPECT_EQ(last.step, "");
+  EXPECT_EQ(last.agent, "");
+  EXPECT_EQ(last.payload, "{}");
+  EXPECT_EQ((*events)[0].step, "a-long-step-path[123456]");
+}
+
 }  // namespace
 }  // namespace chorus
