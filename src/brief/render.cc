@@ -73,6 +73,8 @@ void AppendExpectedOutput(const ExpectedOutput& output, std::string* out) {
   }
 }
 
+constexpr size_t kLargeBriefBytes = 64 * 1024;
+
 // At least the size of the user message RenderBrief writes for `brief`: its texts, and a
 // generous allowance for the headings and fences around each.
 size_t RenderedSizeBound(const DelegationBrief& brief, const std::vector<std::string>& feedback) {
@@ -109,7 +111,12 @@ std::vector<ChatMessage> RenderBrief(const std::string& role, const DelegationBr
   system += kHowToAnswer;
 
   std::string user;
-  user.reserve(RenderedSizeBound(brief, feedback));
+  // A large brief (a synthesis over many answers) gets its whole size at once, and keeps it.
+  // A small one gets what most need: its temporary buffer, freed once copied to size, then
+  // leaves a hole its size among the allocations of agents that wait, and a generous
+  // reserve made those holes add 4 MB to a 10,000-agent map's peak.
+  const size_t bound = RenderedSizeBound(brief, feedback);
+  user.reserve(bound > kLargeBriefBytes ? bound : 512 + brief.objective.size());
   user += brief.id.empty() ? "# Brief\n\n" : "# Brief: " + brief.id + "\n\n";
   user += "## Objective\n\n";
   user += TrimWhitespace(brief.objective);
