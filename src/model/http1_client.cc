@@ -91,8 +91,9 @@ void Http1Client::Start(HttpRequest request) {
   c->body_sent = 0;
   c->address = 0;
   c->parser.reset();
-  c->request_deadline_us =
-      c->request.timeout_ms > 0 ? Http1NowUs() + c->request.timeout_ms * 1000 : -1;
+  const int64_t now_us = Http1NowUs();
+  last_activity_us_ = now_us;
+  c->request_deadline_us = c->request.timeout_ms > 0 ? now_us + c->request.timeout_ms * 1000 : -1;
   if (c->reused) {
     c->phase = Http1Phase::kSending;
     SetDeadline(c, c->request_deadline_us);
@@ -182,7 +183,6 @@ void Http1Client::Connect(Connection* c) {
   (*owners_)[index] = owner_tag_;
   c->fd = fd;
   c->armed = 0;
-  last_activity_us_ = Http1NowUs();
 
   if (connect(fd, &a.sa, a.len) == 0) {
     c->phase = Http1Phase::kSending;

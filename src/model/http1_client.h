@@ -74,7 +74,7 @@ class Http1Client {
   // Closes up to `count` idle connections, those idle longest first; how many it closed.
   size_t CloseIdle(size_t count);
   // A wide fan-out leaves thousands of idle connections: past the few kept per host, they are
-  // closed once no connection has been opened and no request has ended for `idle_close_ms`,
+  // closed once no request has started or ended for `idle_close_ms`,
   // a batch per round of the loop. So they close while the run waits for a synthesis, not all
   // at once when it ends. When they are next due to close, -1 when not.
   int64_t NextIdleCloseUs() const;
@@ -87,7 +87,7 @@ class Http1Client {
   size_t max_idle_;
   std::atomic<int64_t>* active_;
   int64_t idle_close_us_;         // 0: idle connections stay until capped or closed by the server
-  int64_t last_activity_us_ = 0;  // when a connection was last opened or a request ended
+  int64_t last_activity_us_ = 0;  // when a request last started or ended
   static constexpr size_t kKeptIdlePerHost = 8;
   static constexpr size_t kIdleClosedPerRound = 256;
 

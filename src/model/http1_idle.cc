@@ -58,9 +58,10 @@ int64_t Http1Client::NextIdleCloseUs() const {
 }
 
 void Http1Client::CloseLongIdle(int64_t now_us) {
-  // Only once nothing has been opened or answered for a while: closing sockets while others
-  // are opened makes each connect search past more ports in TIME_WAIT, and while answers
-  // arrive it delays them (the server, on the same machine, handles each close too).
+  // Only once no request has started or ended for a while: closing sockets while others are
+  // opened makes each connect search past more ports in TIME_WAIT, and closing them while
+  // requests come and go delays those (a server on the same machine handles each close too):
+  // a 10,000-item synthesis, 2.4 MB, went out 10 ms later among the closes.
   if (idle_close_us_ <= 0 || now_us - last_activity_us_ < idle_close_us_) return;
   size_t budget = kIdleClosedPerRound;
   for (auto& [key, host] : hosts_) {

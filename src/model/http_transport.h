@@ -73,10 +73,10 @@ class HttpTransport {
     // the time (the kernel's search for a free ephemeral port grows with the sockets left in
     // TIME_WAIT). When descriptors run out, idle connections are closed to make room.
     size_t max_idle_plain_connections = 1 << 16;
-    // Plain HTTP: past 8 per host, idle connections close after this long idle, once no
-    // connection has been opened for as long; 0 keeps them. A wide map's thousands of
-    // connections then close while its synthesis is out, instead of on the run's way out
-    // (10 ms per 1,000 on this project's machine), and a server is not left holding them.
+    // Plain HTTP: past 8 per host, idle connections close once no request has started or
+    // ended for this long; 0 keeps them. A wide map's thousands of connections then close
+    // while its synthesis is out, instead of on the run's way out (10 ms per 1,000 on this
+    // project's machine), and a server is not left holding them.
     int64_t idle_close_ms = 100;
     // Easy handles kept for reuse after their transfer ends (saves an allocation per request).
     size_t max_idle_handles = 4096;
