@@ -16,10 +16,12 @@
 #include "model/http_transport.h"
 #include "model/loopback_server.h"
 #include "model/transport_fetch.h"
+#include "support/eventually.h"
 
 namespace chorus {
 namespace {
 
+using testing::Eventually;
 using testing::Fetch;
 using testing::Get;
 using testing::LoopbackServer;
@@ -332,18 +334,6 @@ TEST(Http1Client, PlainConnectionsHaveTheirOwnTighterIdleCap) {
   EXPECT_EQ(server.connections_accepted(), 6);
   FetchConcurrently(transport, server.base_url() + "/", 6);
   EXPECT_EQ(server.connections_accepted(), 9) << "three kept, three closed and opened again";
-}
-
-// Polls until `done` holds; false after ten seconds (a bound for a loaded machine, not a
-// measurement: the wait normally ends within a few rounds of the I/O loop).
-template <typename Done>
-bool Eventually(Done done) {
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > give_up) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return true;
 }
 
 TEST(Http1Client, AFanOutsSurplusConnectionsCloseOnceTheClientIsQuiet) {

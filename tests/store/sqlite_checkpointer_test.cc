@@ -5,21 +5,21 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
-#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "chorus/store.h"
 #include "store/raw_sqlite.h"
 #include "store/sqlite_util.h"
 #include "store/temp_dir.h"
+#include "support/eventually.h"
 
 namespace chorus {
 namespace {
 
+using testing::Eventually;
 using testing::OpenOrFail;
 
 constexpr uintmax_t kMiB = uintmax_t{1} << 20;
@@ -42,16 +42,14 @@ uintmax_t FileSize(const std::string& path) {
   return error ? 0 : size;
 }
 
-// Polls until `done` holds or ten seconds pass (a generous bound for a loaded CI machine; the
-// wait normally ends within milliseconds).
-template <typename Done>
-bool Eventually(Done done) {
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > give_up) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return true;
+// A store at `path` holding the run "run-1".
+std::unique_ptr<Store> OpenWithRun(const std::string& path) {
+  std::unique_ptr<Store> store = OpenOrFail(path);
+  if (store == nullptr) return nullptr;
+  RunRecord run;
+  run.run_id = "run-1";
+  EXPECT_TRUE(store->CreateRun(run).ok());
+  return store;
 }
 
 int ThreadCount() {
@@ -66,11 +64,8 @@ int ThreadCount() {
 TEST(WalCheckpointer, CopiesTheLogIntoTheDatabaseWhileTheStoreStaysOpen) {
   testing::TempDir dir;
   const std::string path = dir.File("chorus.db");
-  std::unique_ptr<Store> store = OpenOrFail(path);
+  std::unique_ptr<Store> store = OpenWithRun(path);
   ASSERT_NE(store, nullptr);
-  RunRecord run;
-  run.run_id = "run-1";
-  ASSERT_TRUE(store->CreateRun(run).ok());
   const uintmax_t before = FileSize(path);
   // 3 MB of events in 30 commits: far below SQLite's own automatic checkpoint (1,000 pages).
   for (int b = 0; b < 30; ++b) {
@@ -91,11 +86,8 @@ TEST(WalCheckpointer, EveryEventSurvivesCheckpointsBetweenCommits) {
   const std::string path = dir.File("chorus.db");
   std::vector<Event> written;
   {
-    std::unique_ptr<Store> store = OpenOrFail(path);
+    std::unique_ptr<Store> store = OpenWithRun(path);
     ASSERT_NE(store, nullptr);
-    RunRecord run;
-    run.run_id = "run-1";
-    ASSERT_TRUE(store->CreateRun(run).ok());
     // Small commits, so that checkpoints run while later ones are being written.
     for (int b = 0; b < 400; ++b) {
       std::vector<Event> events = Batch("run-1", b, 5, 2000);
@@ -121,11 +113,8 @@ TEST(WalCheckpointer, AStoreOpenedToReadStartsNoThread) {
   testing::TempDir dir;
   const std::string path = dir.File("chorus.db");
   {
-    std::unique_ptr<Store> store = OpenOrFail(path);
+    std::unique_ptr<Store> store = OpenWithRun(path);
     ASSERT_NE(store, nullptr);
-    RunRecord run;
-    run.run_id = "run-1";
-    ASSERT_TRUE(store->CreateRun(run).ok());
     std::vector<Event> events = Batch("run-1", 0, 10, 100);
     ASSERT_TRUE(store->Append(events).ok());
   }
