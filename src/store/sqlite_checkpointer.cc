@@ -7,9 +7,22 @@
 #include <utility>
 
 namespace chorus::sqlite {
+namespace {
+
+// The absolute name SQLite resolved when the writer opened the file: a relative one would name
+// another file once the program changed its working directory.
+std::string ResolvedPath(const Database& db) {
+  const char* name = sqlite3_db_filename(db.handle(), "main");
+  return name != nullptr && *name != '\0' ? std::string(name) : db.path();
+}
+
+}  // namespace
 
 WalCheckpointer::WalCheckpointer(Database* writer, int batch_frames, int inline_frames)
-    : writer_(writer), batch_frames_(batch_frames), inline_frames_(inline_frames) {
+    : writer_(writer),
+      path_(ResolvedPath(*writer)),
+      batch_frames_(batch_frames),
+      inline_frames_(inline_frames) {
   // Replaces SQLite's own hook, which is what runs the automatic checkpoint.
   sqlite3_wal_hook(writer_->handle(), &WalCheckpointer::OnCommit, this);
 }
@@ -60,7 +73,7 @@ void WalCheckpointer::Committed(int frames) {
 void WalCheckpointer::Loop() {
   // Opened here, not in the commit that asked for it: opening takes longer than a commit.
   Result<std::unique_ptr<Database>> opened =
-      Database::Open(writer_->path(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX);
+      Database::Open(path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX);
   if (!opened) {
     std::lock_guard<std::mutex> lock(mu_);
     failed_to_start_ = true;

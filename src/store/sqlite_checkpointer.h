@@ -48,6 +48,7 @@ class WalCheckpointer {
   void Loop();
 
   Database* writer_;
+  const std::string path_;  // the database file's absolute name
   const int batch_frames_;
   const int inline_frames_;
   mutable std::mutex mu_;

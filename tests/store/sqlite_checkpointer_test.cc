@@ -81,6 +81,29 @@ TEST(WalCheckpointer, CopiesTheLogIntoTheDatabaseWhileTheStoreStaysOpen) {
   EXPECT_EQ(loaded->size(), 3000u);
 }
 
+// A store opened by a relative name keeps checkpointing the same file after the program
+// changes its working directory.
+TEST(WalCheckpointer, FollowsTheFileNotARelativeNameAfterAChangeOfDirectory) {
+  testing::TempDir dir;
+  testing::TempDir elsewhere;
+  const std::filesystem::path before_cwd = std::filesystem::current_path();
+  std::filesystem::current_path(dir.path());
+  std::unique_ptr<Store> store = OpenWithRun("chorus.db");
+  std::filesystem::current_path(elsewhere.path());
+  ASSERT_NE(store, nullptr);
+  const std::string path = dir.File("chorus.db");
+  const uintmax_t before = FileSize(path);
+  for (int b = 0; b < 30; ++b) {
+    std::vector<Event> events = Batch("run-1", b, 100, 1000);
+    ASSERT_TRUE(store->Append(events).ok());
+  }
+  EXPECT_TRUE(Eventually([&] { return FileSize(path) >= before + 2 * kMiB; }))
+      << "the database file stayed at " << FileSize(path) << " bytes";
+  EXPECT_FALSE(std::filesystem::exists(elsewhere.File("chorus.db")));
+  store.reset();
+  std::filesystem::current_path(before_cwd);
+}
+
 TEST(WalCheckpointer, EveryEventSurvivesCheckpointsBetweenCommits) {
   testing::TempDir dir;
   const std::string path = dir.File("chorus.db");
