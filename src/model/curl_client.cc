@@ -2,11 +2,11 @@
 
 #include <sys/epoll.h>
 
-#include <chrono>
 #include <string>
 #include <utility>
 
 #include "model/curl_api.h"
+#include "model/deadline_heap.h"
 
 namespace chorus {
 namespace {
@@ -20,12 +20,6 @@ std::string_view Trim(std::string_view s) {
     s.remove_suffix(1);
   }
   return s;
-}
-
-int64_t NowUs() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
 }
 
 }  // namespace
@@ -293,7 +287,8 @@ Status CurlClient::StatusFromCurl(const Transfer& t, CURLcode rc) const {
 
 int CurlClient::OnTimer(CURLM*, long timeout_ms, void* shard_ptr) noexcept {
   auto* shard = static_cast<Shard*>(shard_ptr);
-  shard->deadline_us = timeout_ms < 0 ? -1 : NowUs() + static_cast<int64_t>(timeout_ms) * 1000;
+  shard->deadline_us =
+      timeout_ms < 0 ? -1 : SteadyNowUs() + static_cast<int64_t>(timeout_ms) * 1000;
   return 0;
 }
 

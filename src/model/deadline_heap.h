@@ -9,11 +9,19 @@
 #pragma once
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <vector>
 
 namespace chorus {
+
+// Now on the clock the event loops keep their deadlines on: steady, in microseconds.
+inline int64_t SteadyNowUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 class DeadlineHeap {
  public:

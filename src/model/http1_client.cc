@@ -11,7 +11,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 #include <utility>
 
@@ -91,7 +90,7 @@ void Http1Client::Start(HttpRequest request) {
   c->body_sent = 0;
   c->address = 0;
   c->parser.reset();
-  const int64_t now_us = Http1NowUs();
+  const int64_t now_us = SteadyNowUs();
   last_activity_us_ = now_us;
   c->request_deadline_us = c->request.timeout_ms > 0 ? now_us + c->request.timeout_ms * 1000 : -1;
   if (c->reused) {
@@ -197,7 +196,7 @@ void Http1Client::Connect(Connection* c) {
   c->phase = Http1Phase::kConnecting;
   int64_t ms =
       c->request.connect_timeout_ms > 0 ? c->request.connect_timeout_ms : kDefaultConnectTimeoutMs;
-  int64_t at = Http1NowUs() + ms * 1000;
+  int64_t at = SteadyNowUs() + ms * 1000;
   if (c->request_deadline_us >= 0) at = std::min(at, c->request_deadline_us);
   SetDeadline(c, at);
   // On loopback the handshake is over by the time connect() returns (it runs inline), yet
@@ -379,7 +378,7 @@ void Http1Client::Complete(Connection* c, Status status, bool reusable) {
   c->parser.reset();
   std::string().swap(c->pending_head);
   --in_flight_;
-  last_activity_us_ = Http1NowUs();
+  last_activity_us_ = SteadyNowUs();
   if (reusable && idle_ < max_idle_) {
     KeepIdle(c);
   } else {

@@ -5,7 +5,6 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -15,12 +14,6 @@
 #include "model/http1_parser.h"
 
 namespace chorus {
-
-inline int64_t Http1NowUs() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 struct Http1Client::Host {
   struct Address {

@@ -8,24 +8,18 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 #include <mutex>
 #include <thread>
 #include <utility>
 
 #include "model/curl_client.h"
+#include "model/deadline_heap.h"
 #include "model/http1_client.h"
 #include "model/http_url.h"
 
 namespace chorus {
 namespace {
-
-int64_t NowUs() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 // Owner values in the descriptor table: curl's shards take 1..CurlClient::kMaxOwner.
 constexpr uint32_t kHttp1Owner = UINT32_MAX;
@@ -108,7 +102,7 @@ int HttpTransport::Impl::EpollTimeoutMs() {
   int64_t curl = curl_->NextDeadlineUs();
   if (earliest < 0 || (curl >= 0 && curl < earliest)) earliest = curl;
   if (earliest < 0) return -1;
-  int64_t wait_us = earliest - NowUs();
+  int64_t wait_us = earliest - SteadyNowUs();
   if (wait_us <= 0) return 0;
   // Rounded up: waking before the deadline would only spin.
   return static_cast<int>(std::min<int64_t>((wait_us + 999) / 1000, 60'000));
@@ -186,7 +180,7 @@ void HttpTransport::Impl::Run() {
         curl_->OnEvent(fd, events[i].events, owner);
       }
     }
-    int64_t now = NowUs();
+    int64_t now = SteadyNowUs();
     http1_->RunExpiredTimers(now);
     curl_->RunExpiredTimers(now);
     curl_->HarvestFinished();
