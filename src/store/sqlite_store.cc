@@ -150,12 +150,10 @@ class SqliteStore final : public Store {
 
   // Copies the WAL into the database file off this thread as it grows (sqlite_checkpointer.h).
   Status StartCheckpointing() {
-    Result<Statement> page_size = Statement::Prepare(*db_, "PRAGMA page_size", false);
+    Result<int64_t> page_size =
+        sqlite::QueryInt(*db_, "PRAGMA page_size", "open store: read page_size");
     if (!page_size) return page_size.error();
-    Result<bool> row = page_size->Step("open store: read page_size");
-    if (!row) return row.error();
-    const int64_t bytes = *row ? page_size->ColumnInt(0) : 0;
-    const int batch = static_cast<int>(kCheckpointBatchBytes / std::max<int64_t>(bytes, 512));
+    const int batch = static_cast<int>(kCheckpointBatchBytes / std::max<int64_t>(*page_size, 512));
     checkpointer_ = std::make_unique<sqlite::WalCheckpointer>(db_.get(), std::max(batch, 1),
                                                               kInlineCheckpointFrames);
     return Status::Ok();

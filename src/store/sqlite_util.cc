@@ -218,4 +218,16 @@ Status Transaction::Commit() {
   return committed;
 }
 
+Result<int64_t> QueryInt(Database& db, const char* sql, std::string_view operation) {
+  Result<Statement> statement = Statement::Prepare(db, sql, /*persistent=*/false);
+  if (!statement) return Err(statement.error());
+  Result<bool> row = statement->Step(operation);
+  if (!row) return Err(row.error());
+  if (!*row) {
+    return Err(Status::Internal(std::string(operation) + " on " + db.path() +
+                                ": expected one row, got none"));
+  }
+  return statement->ColumnInt(0);
+}
+
 }  // namespace chorus::sqlite

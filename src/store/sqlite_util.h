@@ -134,4 +134,8 @@ class Transaction {
   std::string operation_;
 };
 
+// The first column of the one row `sql` returns (a PRAGMA, a count); Internal when it
+// returns none.
+Result<int64_t> QueryInt(Database& db, const char* sql, std::string_view operation);
+
 }  // namespace chorus::sqlite
