@@ -23,9 +23,12 @@ class CountingStore final : public Store {
  public:
   explicit CountingStore(std::unique_ptr<Store> inner) : inner_(std::move(inner)) {}
   Status CreateRun(const RunRecord& run) override { return inner_->CreateRun(run); }
+  // Called by the scheduler's thread or by the log's writer thread, one at a time.
   Status Append(std::span<Event> events) override {
     batches.push_back(events.size());
-    if (fail_from_batch > 0 && batches.size() >= fail_from_batch) {
+    if (during_append) during_append(batches.size());
+    if ((fail_from_batch > 0 && batches.size() >= fail_from_batch) ||
+        batches.size() == fail_only_batch) {
       return Status::Unavailable("the disk is gone");
     }
     return inner_->Append(events);
@@ -38,7 +41,9 @@ class CountingStore final : public Store {
   Result<RunRecord> FindRun(const std::string& id) override { return inner_->FindRun(id); }
 
   std::vector<size_t> batches;
-  size_t fail_from_batch = 0;  // > 0: that batch and every later one fail
+  size_t fail_from_batch = 0;                       // > 0: that batch and every later one fail
+  size_t fail_only_batch = 0;                       // > 0: that batch fails, and no other
+  std::function<void(size_t batch)> during_append;  // told the batch's number (1, 2, ...)
 
  private:
   std::unique_ptr<Store> inner_;
@@ -285,6 +290,69 @@ TEST_F(GroupCommitTest, AnAnswerIsCommittedWhileTheRunWaitsForOthers) {
   std::sort(responses_seen.begin(), responses_seen.end());
   // The first answer came 290 ms before the others: it was in the store when they came.
   EXPECT_EQ(responses_seen, (std::vector<size_t>{0, 1, 1}));
+}
+
+TEST_F(GroupCommitTest, AnInProcessRunGoesOnWhileItsEventsAreWritten) {
+  AddMap(3000);
+  std::vector<std::thread::id> writers;  // appends come one at a time
+  store_->during_append = [&](size_t) { writers.push_back(std::this_thread::get_id()); };
+  ScriptedClient client([](const ChatRequest&) { return Text("ok"); });
+  client.set_answers_in_process(true);
+  RunReport report = Run(&client);
+  ASSERT_EQ(report.status, RunStatus::kCompleted) << report.error;
+  EXPECT_EQ(Count(report.run_id, "step.completed"), 3001u);
+  EXPECT_EQ(Count(report.run_id, "llm.response"), 3000u);
+  // The opening and the end are written by the run's thread, which waits for them; the
+  // map's ~12,000 facts in between by another, while the run's thread goes on.
+  const std::thread::id run_thread = std::this_thread::get_id();
+  ASSERT_GE(writers.size(), 5u);
+  EXPECT_EQ(writers.front(), run_thread);
+  EXPECT_EQ(writers.back(), run_thread);
+  size_t in_background = 0;
+  for (size_t i = 1; i + 1 < writers.size(); ++i) in_background += writers[i] != run_thread;
+  EXPECT_GE(in_background, 5u) << "every batch was written by the run's own thread";
+}
+
+TEST_F(GroupCommitTest, NothingDecidedAfterALostBatchIsRecorded) {
+  AddMap(3000);
+  store_->fail_only_batch = 3;  // the second batch of the map's facts
+  ScriptedClient client([](const ChatRequest&) { return Text("ok"); });
+  client.set_answers_in_process(true);
+  RunReport report = Run(&client);
+  EXPECT_EQ(report.status, RunStatus::kFailed);
+  EXPECT_NE(report.error.find("the disk is gone"), std::string::npos) << report.error;
+  // The opening, the map's first batch, the lost one (written in the background), and then
+  // only the run's end: the facts decided while it was written are dropped with it, and the
+  // answers handled after the loss are not recorded past the gap it left.
+  ASSERT_EQ(store_->batches.size(), 4u);
+  EXPECT_EQ(store_->batches[3], 1u);
+  auto events = store_->LoadEvents(report.run_id);
+  ASSERT_TRUE(events) << events.error().ToString();
+  EXPECT_EQ(events->size(), store_->batches[0] + store_->batches[1] + 1);
+  EXPECT_EQ(events->back().kind, "run.failed");
+}
+
+TEST_F(GroupCommitTest, TheObserverSeesEveryCommittedEventOnceInOrder) {
+  AddMap(3000);
+  std::vector<int64_t> seen;
+  std::thread::id observer_thread;
+  ScriptedClient client([](const ChatRequest&) { return Text("ok"); });
+  client.set_answers_in_process(true);
+  RunOptions o;
+  o.store = store_.get();
+  o.clients["m"] = &client;
+  o.on_event = [&](const Event& e, const nlohmann::json&) {
+    seen.push_back(e.seq);
+    observer_thread = std::this_thread::get_id();
+  };
+  auto report = RunTeam(team_, std::move(o));
+  ASSERT_TRUE(report && report->status == RunStatus::kCompleted);
+  auto events = store_->LoadEvents(report->run_id);
+  ASSERT_TRUE(events);
+  ASSERT_EQ(seen.size(), events->size());
+  for (size_t i = 0; i < seen.size(); ++i) ASSERT_EQ(seen[i], static_cast<int64_t>(i + 1));
+  // Watchers are called by the thread that runs the run, whoever wrote the events.
+  EXPECT_EQ(observer_thread, std::this_thread::get_id());
 }
 
 }  // namespace
