@@ -1,5 +1,6 @@
 #include "core/json_text.h"
 
+#include <bit>
 #include <cassert>
 #include <charconv>
 #include <cmath>
@@ -14,13 +15,14 @@ namespace {
 constexpr uint64_t kOnes = 0x0101010101010101ull;
 constexpr uint64_t kHighBits = 0x8080808080808080ull;
 
-// Whether any of the eight bytes of `w` is below 0x20, a quote, a backslash or not ASCII:
-// the bytes that cannot be copied into a JSON string as they are.
-bool NeedsAttention(uint64_t w) {
-  auto has_zero_byte = [](uint64_t v) { return (v - kOnes) & ~v & kHighBits; };
+// The high bit of each of the eight bytes of `w` that is below 0x20, a quote, a backslash or
+// not ASCII: the bytes that cannot be copied into a JSON string as they are. A borrow can
+// only mark a byte above one that is marked already, so the lowest mark is exact.
+uint64_t AttentionMask(uint64_t w) {
+  auto zero_bytes = [](uint64_t v) { return (v - kOnes) & ~v & kHighBits; };
   uint64_t below_space = (w - kOnes * 0x20) & ~w & kHighBits;
-  return (w & kHighBits) | below_space | has_zero_byte(w ^ (kOnes * '"')) |
-         has_zero_byte(w ^ (kOnes * '\\'));
+  return (w & kHighBits) | below_space | zero_bytes(w ^ (kOnes * '"')) |
+         zero_bytes(w ^ (kOnes * '\\'));
 }
 
 void AppendEscapedByte(std::string& out, unsigned char c) {
@@ -54,12 +56,21 @@ void AppendEscapedByte(std::string& out, unsigned char c) {
   }
 }
 
-// How many bytes from `i` on can be copied as they are: eight at a time, then one by one.
+// How many bytes from `i` on can be copied as they are, eight at a time: the first byte that
+// needs attention is found from its word's mask, without going back over the word. The last
+// few bytes are read as a word padded with spaces, which need nothing.
 size_t CleanRunFrom(const unsigned char* s, size_t i, size_t n) {
-  for (; i + 8 <= n; i += 8) {
-    uint64_t word;
-    std::memcpy(&word, s + i, 8);
-    if (NeedsAttention(word)) break;
+  if constexpr (std::endian::native == std::endian::little) {
+    for (; i + 8 <= n; i += 8) {
+      uint64_t word;
+      std::memcpy(&word, s + i, 8);
+      if (uint64_t mask = AttentionMask(word)) return i + std::countr_zero(mask) / 8;
+    }
+    if (i == n) return n;
+    uint64_t word = kOnes * ' ';
+    std::memcpy(&word, s + i, n - i);
+    uint64_t mask = AttentionMask(word);
+    return mask ? i + std::countr_zero(mask) / 8 : n;
   }
   while (i < n && s[i] >= 0x20 && s[i] < 0x80 && s[i] != '"' && s[i] != '\\') ++i;
   return i;

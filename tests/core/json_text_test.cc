@@ -83,6 +83,21 @@ TEST(JsonText, MatchesNlohmannOnRandomBytes) {
   }
 }
 
+// Every byte value at every place of a clean string of up to 17 bytes: in the middle of a
+// scanned word, on a word's edge, and in the short tail read as a padded word.
+TEST(JsonText, FindsEveryByteThatNeedsAttentionWhereverItIs) {
+  for (size_t length = 1; length <= 17; ++length) {
+    for (size_t at = 0; at < length; ++at) {
+      for (int b = 0; b < 256; ++b) {
+        std::string text(length, 'a');
+        text[at] = static_cast<char>(b);
+        ASSERT_EQ(Quoted(text), Reference(text))
+            << "byte " << b << " at " << at << " of " << length;
+      }
+    }
+  }
+}
+
 TEST(JsonText, WriterPrintsWhatTheTreePrints) {
   nlohmann::json tree = {{"attempt", 3},
                          {"cost_usd", 0.0},
