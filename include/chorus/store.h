@@ -3,8 +3,7 @@
 // Every fact of a run (brief dispatched, request, response, error, step done) is an Event
 // appended before it takes effect; a run's state is a fold over its events, and `chorus show`
 // and resume read nothing else. A Store is used by one thread at a time (the scheduler, or a
-// reader command); it is not internally synchronized. During a run, Append may also come from
-// the run's log writer thread, never while another call is in progress. Several processes may open the same
+// reader command); it is not internally synchronized. Several processes may open the same
 // SQLite file: one writer and any number of readers (WAL).
 #pragma once
 

@@ -79,7 +79,6 @@ class Boundary {
 
   // Saves the pseudonyms issued since the last call. Call before anything they protect is sent.
   Status Persist();
-  bool HasUnsaved() const { return active_ && vault_.size() != saved_; }
   // The owner's view: every pseudonym of this run's vault replaced by its value.
   std::string ForOwner(std::string_view text) const;
   // Text as a cloud endpoint would see it: personal data and known values pseudonymized.

@@ -6,9 +6,8 @@ namespace chorus {
 
 Event& EventLog::Make(std::string_view kind, std::string_view step, std::string_view agent,
                       std::string payload) {
-  Batch& b = filling_;
-  if (b.pending == b.slots.size()) b.slots.emplace_back();
-  Event& e = b.slots[b.pending++];
+  if (pending_ == slots_.size()) slots_.emplace_back();
+  Event& e = slots_[pending_++];
   e.run_id.assign(run_id_);
   e.seq = 0;  // the store numbers it
   e.ts_ms = clock_->NowMs();
@@ -19,7 +18,7 @@ Event& EventLog::Make(std::string_view kind, std::string_view step, std::string_
   return e;
 }
 
-void EventLog::Unmake() { std::string().swap(filling_.slots[--filling_.pending].payload); }
+void EventLog::Unmake() { std::string().swap(slots_[--pending_].payload); }
 
 void EventLog::Add(std::string_view kind, std::string_view step, std::string_view agent,
                    nlohmann::json payload) {
@@ -37,48 +36,27 @@ void EventLog::Add(std::string_view kind, std::string_view step, std::string_vie
 }
 
 void EventLog::Keep(nlohmann::json payload) {
-  if (filling_.pending == 1) pending_since_us_ = clock_->MonotonicUs();
-  if (observer_) filling_.payloads.push_back(std::move(payload));
+  if (pending_ == 1) pending_since_us_ = clock_->MonotonicUs();
+  if (observer_) payloads_.push_back(std::move(payload));
 }
 
-void EventLog::Release(Batch& batch) {
+void EventLog::Release() {
   // A wide map's batch holds megabytes of payloads; the next batch brings its own.
-  for (size_t i = 0; i < batch.pending; ++i) std::string().swap(batch.slots[i].payload);
-  batch.pending = 0;
-  batch.payloads.clear();
-}
-
-void EventLog::Notify(const Batch& batch) {
-  if (!observer_) return;
-  for (size_t i = 0; i < batch.pending; ++i) observer_(batch.slots[i], batch.payloads[i]);
-}
-
-Status EventLog::Collect() {
-  if (!writer_.busy()) return Status::Ok();
-  Status s = writer_.Collect();
-  if (s.ok()) {
-    Notify(in_hand_);
-  } else {
-    Release(filling_);
-  }
-  Release(in_hand_);
-  return s;
+  for (size_t i = 0; i < pending_; ++i) std::string().swap(slots_[i].payload);
+  pending_ = 0;
+  payloads_.clear();
 }
 
 Status EventLog::Flush() {
-  if (Status s = Collect(); !s.ok()) return s;
-  if (filling_.pending == 0) return Status::Ok();
-  Status s = store_->Append(std::span<Event>(filling_.slots.data(), filling_.pending));
-  if (s.ok()) Notify(filling_);
-  Release(filling_);
-  return s;
-}
-
-Status EventLog::FlushInBackground() {
-  if (Status s = Collect(); !s.ok()) return s;
-  if (filling_.pending == 0) return Status::Ok();
-  std::swap(filling_, in_hand_);  // filling_ takes the slots the last batch left
-  writer_.Hand(std::span<Event>(in_hand_.slots.data(), in_hand_.pending));
+  if (pending_ == 0) return Status::Ok();
+  if (Status s = store_->Append(std::span<Event>(slots_.data(), pending_)); !s.ok()) {
+    Release();
+    return s;
+  }
+  if (observer_) {
+    for (size_t i = 0; i < pending_; ++i) observer_(slots_[i], payloads_[i]);
+  }
+  Release();
   return Status::Ok();
 }
 

@@ -1,8 +1,7 @@
 // EventLog: the scheduler's write-ahead buffer. Facts are added as they are decided and
 // appended to the Store in one transaction by Flush(), before any of their effects happen
 // (a request is only sent after its llm.request event is committed). The run's report is
-// folded as facts are added; the observer sees them once committed. Used by one thread; a
-// batch that nothing outside the process waits for may be written by a LogWriter meanwhile.
+// folded as facts are added; the observer sees them once committed. Single-threaded.
 #pragma once
 
 #include <functional>
@@ -15,7 +14,6 @@
 #include "chorus/clock.h"
 #include "chorus/store.h"
 #include "flow/journal.h"
-#include "flow/log_writer.h"
 #include "flow/report_folder.h"
 
 namespace chorus {
@@ -29,8 +27,7 @@ class EventLog {
         store_(store),
         clock_(clock),
         folder_(folder),
-        observer_(std::move(observer)),
-        writer_(store) {}
+        observer_(std::move(observer)) {}
 
   void Add(std::string_view kind, std::string_view step, std::string_view agent,
            nlohmann::json payload);
@@ -55,21 +52,11 @@ class EventLog {
   }
   // Appends everything added since the last flush. On failure nothing of the batch is
   // recorded and the caller must stop: effects of unrecorded facts must not happen.
-  // Collects the batch written in the background first, so this is the only call on the
-  // store when it returns: the caller may use the store itself afterwards.
   Status Flush();
-  // Hands what was added since the last flush to the writer thread and returns at once,
-  // once the batch handed over before it is collected: for facts that nothing outside the
-  // process waits for. The observer sees the batch when it is collected. A failure shows in
-  // the next call that collects (this one, Flush or Collect) and drops what was added since:
-  // nothing decided after an unrecorded fact is recorded either.
-  Status FlushInBackground();
-  // Waits for the batch written in the background, if any; returns how its append went.
-  Status Collect();
-  bool empty() const { return filling_.pending == 0; }
+  bool empty() const { return pending_ == 0; }
   // When the oldest fact not yet flushed was added (Clock::MonotonicUs).
   int64_t pending_since_us() const { return pending_since_us_; }
-  size_t size() const { return filling_.pending; }
+  size_t size() const { return pending_; }
   // Resuming: events the journal already holds are not recorded (or reported) again.
   void SkipRecorded(RunJournal* journal) { journal_ = journal; }
 
@@ -80,16 +67,7 @@ class EventLog {
               std::string payload);
   void Unmake();  // gives back the slot Make filled
   void Keep(nlohmann::json payload);
-
-  // Facts of one commit, in slots that are reused from batch to batch.
-  struct Batch {
-    std::vector<Event> slots;  // the first `pending` hold the facts
-    size_t pending = 0;
-    std::vector<nlohmann::json> payloads;  // the observer's trees, when there is an observer
-  };
-  void Notify(const Batch& batch);  // the observer, once the batch is committed
-  // After a commit: the slots keep their names, not their payloads.
-  static void Release(Batch& batch);
+  void Release();  // after a flush: the slots keep their names, not their payloads
 
   std::string run_id_;
   Store* store_;
@@ -97,10 +75,10 @@ class EventLog {
   ReportFolder* folder_;
   Observer observer_;
   RunJournal* journal_ = nullptr;
-  Batch filling_;  // facts not yet flushed
-  Batch in_hand_;  // the writer's, from FlushInBackground until it is collected
+  std::vector<Event> slots_;  // the first pending_ hold the facts not yet flushed
+  size_t pending_ = 0;
+  std::vector<nlohmann::json> payloads_;
   int64_t pending_since_us_ = 0;
-  LogWriter writer_;  // last: it stops, and lets go of in_hand_, before the batches go
 };
 
 }  // namespace chorus

@@ -52,7 +52,7 @@ RunStatus Scheduler::Run() {
         Handle(std::move(c));
         // Bounded like the launches; a failed store stops the run in FlushLog, and the
         // remaining answers are still handled so that nothing in flight is lost track of.
-        if (log_->size() >= kBackgroundBatchEvents) FlushLog(Durable::kInBackground);
+        if (log_->size() >= kMaxDeferredEvents) FlushLog();
       }
     }
     if (store_failed_) break;
@@ -291,25 +291,11 @@ void Scheduler::Dispatch(size_t index) {
   to_send_.emplace_back(index, std::move(request));
 }
 
-bool Scheduler::FlushLog(Durable when) {
-  // Facts decided after an unrecorded one are not recorded in the middle of the run either.
-  if (store_failed_) return false;
-  Status s;
-  if (when == Durable::kInBackground && !(config_.boundary && config_.boundary->HasUnsaved())) {
-    s = log_->FlushInBackground();
-  } else {
-    // Pseudonyms first: a request that uses one is only sent once the vault can restore it.
-    // The log's batch in the background is written before: the store takes one caller.
-    s = log_->Collect();
-    if (s.ok() && config_.boundary) s = config_.boundary->Persist();
-    if (s.ok()) s = log_->Flush();
-  }
+bool Scheduler::FlushLog() {
+  // Pseudonyms first: a request that uses one is only sent once the vault can restore it.
+  Status s = config_.boundary ? config_.boundary->Persist() : Status::Ok();
+  if (s.ok()) s = log_->Flush();
   if (s.ok()) return true;
-  FailStore(s);
-  return false;
-}
-
-void Scheduler::FailStore(const Status& s) {
   // Without a record, nothing may happen: drop what was about to be sent and stop.
   store_failed_ = true;
   stage_failed_ = true;
@@ -317,19 +303,12 @@ void Scheduler::FailStore(const Status& s) {
   in_flight_ -= static_cast<int>(to_send_.size());
   to_send_.clear();
   timers_.clear();
+  return false;
 }
 
 std::optional<int64_t> Scheduler::FlushBeforeWaiting(bool* stop) {
   std::optional<int64_t> wait_us = NextTimerWaitUs();
-  if (queue_->HasReady()) return wait_us;
-  // The batch written in the background is seen (and watched) before the wait, which may
-  // be long.
-  if (Status s = log_->Collect(); !s.ok()) {
-    FailStore(s);
-    if (in_flight_ == 0) *stop = true;
-    return wait_us;
-  }
-  if (log_->empty()) return wait_us;
+  if (queue_->HasReady() || log_->empty()) return wait_us;
   // Time passes now, so what was decided is recorded even though nothing that goes out
   // needs it, and a watcher sees the run's progress: at once when nothing is in flight, and
   // otherwise within the commit window, with the answers that arrive meanwhile.
@@ -342,17 +321,17 @@ std::optional<int64_t> Scheduler::FlushBeforeWaiting(bool* stop) {
   return wait_us;
 }
 
-std::optional<Scheduler::Durable> Scheduler::FlushBeforeSending() const {
-  for (const auto& [index, request] : to_send_) {
-    if (!Client(units_[index])->answers_in_process()) return Durable::kNow;
-  }
+bool Scheduler::MustFlushBeforeSending() const {
   // Bounded, so a long in-process run still reaches the store (and its watchers) steadily.
-  if (log_->size() >= kBackgroundBatchEvents) return Durable::kInBackground;
-  return std::nullopt;
+  if (log_->size() >= kMaxDeferredEvents) return true;
+  for (const auto& [index, request] : to_send_) {
+    if (!Client(units_[index])->answers_in_process()) return true;
+  }
+  return false;
 }
 
 bool Scheduler::Commit() {
-  if (std::optional<Durable> when = FlushBeforeSending(); when && !FlushLog(*when)) {
+  if (MustFlushBeforeSending() && !FlushLog()) {
     return in_flight_ > 0;  // wait for what is already out, but record nothing more
   }
   std::vector<std::pair<size_t, ChatRequest>> sending;

@@ -218,26 +218,16 @@ class Scheduler {
   // that answers in process (then the commit is deferred and grouped). False if the store
   // failed and nothing is left in flight.
   bool Commit();
-  // Commits the log, false (and the run stops) when the store failed. In the background when
-  // nothing outside the process waits for the facts: the run goes on meanwhile.
-  enum class Durable { kNow, kInBackground };
-  bool FlushLog(Durable when = Durable::kNow);
-  void FailStore(const Status& s);
+  bool FlushLog();  // false (and the run stops) when the store failed
   // Events that may wait for a commit, and requests prepared before they are sent in one go.
   static constexpr size_t kMaxDeferredEvents = 4096;
-  // Facts that nothing outside the process waits for go to the log's writer thread in
-  // batches of this many: small enough that the last one, which the run's end waits for,
-  // is short; large enough that a commit's fixed cost is shared by hundreds of steps.
-  static constexpr size_t kBackgroundBatchEvents = 1024;
   static constexpr size_t kFirstSendSlice = 32;
   static constexpr size_t kSendSlice = 512;
   // How long facts may wait for their commit while the scheduler waits for answers: answers
   // arriving close together share a transaction (a 10,000-agent map made 2,000 commits of
   // two events each). Nothing waits on it: a request's own facts are committed before it goes.
   static constexpr int64_t kCommitWindowUs = 10'000;
-  // What the prepared requests need committed before they go: nothing, or (a long run of
-  // in-process answers) the deferred facts in the background, or everything now.
-  std::optional<Durable> FlushBeforeSending() const;
+  bool MustFlushBeforeSending() const;
   // Before waiting: commits what waited long enough; returns how long the wait may last.
   // Sets *stop when the store failed and nothing is left in flight.
   std::optional<int64_t> FlushBeforeWaiting(bool* stop);

@@ -23,10 +23,8 @@ class CountingStore final : public Store {
  public:
   explicit CountingStore(std::unique_ptr<Store> inner) : inner_(std::move(inner)) {}
   Status CreateRun(const RunRecord& run) override { return inner_->CreateRun(run); }
-  // Called by the scheduler's thread or by the log's writer thread, one at a time.
   Status Append(std::span<Event> events) override {
     batches.push_back(events.size());
-    if (during_append) during_append(batches.size());
     if ((fail_from_batch > 0 && batches.size() >= fail_from_batch) ||
         batches.size() == fail_only_batch) {
       return Status::Unavailable("the disk is gone");
@@ -41,9 +39,8 @@ class CountingStore final : public Store {
   Result<RunRecord> FindRun(const std::string& id) override { return inner_->FindRun(id); }
 
   std::vector<size_t> batches;
-  size_t fail_from_batch = 0;                       // > 0: that batch and every later one fail
-  size_t fail_only_batch = 0;                       // > 0: that batch fails, and no other
-  std::function<void(size_t batch)> during_append;  // told the batch's number (1, 2, ...)
+  size_t fail_from_batch = 0;  // > 0: that batch and every later one fail
+  size_t fail_only_batch = 0;  // > 0: that batch fails, and no other
 
  private:
   std::unique_ptr<Store> inner_;
@@ -292,27 +289,6 @@ TEST_F(GroupCommitTest, AnAnswerIsCommittedWhileTheRunWaitsForOthers) {
   EXPECT_EQ(responses_seen, (std::vector<size_t>{0, 1, 1}));
 }
 
-TEST_F(GroupCommitTest, AnInProcessRunGoesOnWhileItsEventsAreWritten) {
-  AddMap(3000);
-  std::vector<std::thread::id> writers;  // appends come one at a time
-  store_->during_append = [&](size_t) { writers.push_back(std::this_thread::get_id()); };
-  ScriptedClient client([](const ChatRequest&) { return Text("ok"); });
-  client.set_answers_in_process(true);
-  RunReport report = Run(&client);
-  ASSERT_EQ(report.status, RunStatus::kCompleted) << report.error;
-  EXPECT_EQ(Count(report.run_id, "step.completed"), 3001u);
-  EXPECT_EQ(Count(report.run_id, "llm.response"), 3000u);
-  // The opening and the end are written by the run's thread, which waits for them; the
-  // map's ~12,000 facts in between by another, while the run's thread goes on.
-  const std::thread::id run_thread = std::this_thread::get_id();
-  ASSERT_GE(writers.size(), 5u);
-  EXPECT_EQ(writers.front(), run_thread);
-  EXPECT_EQ(writers.back(), run_thread);
-  size_t in_background = 0;
-  for (size_t i = 1; i + 1 < writers.size(); ++i) in_background += writers[i] != run_thread;
-  EXPECT_GE(in_background, 5u) << "every batch was written by the run's own thread";
-}
-
 TEST_F(GroupCommitTest, NothingDecidedAfterALostBatchIsRecorded) {
   AddMap(3000);
   store_->fail_only_batch = 3;  // the second batch of the map's facts
@@ -321,8 +297,7 @@ TEST_F(GroupCommitTest, NothingDecidedAfterALostBatchIsRecorded) {
   RunReport report = Run(&client);
   EXPECT_EQ(report.status, RunStatus::kFailed);
   EXPECT_NE(report.error.find("the disk is gone"), std::string::npos) << report.error;
-  // The opening, the map's first batch, the lost one (written in the background), and then
-  // only the run's end: the facts decided while it was written are dropped with it, and the
+  // The opening, the map's first batch, the lost one, and then only the run's end: the
   // answers handled after the loss are not recorded past the gap it left.
   ASSERT_EQ(store_->batches.size(), 4u);
   EXPECT_EQ(store_->batches[3], 1u);
@@ -351,7 +326,7 @@ TEST_F(GroupCommitTest, TheObserverSeesEveryCommittedEventOnceInOrder) {
   ASSERT_TRUE(events);
   ASSERT_EQ(seen.size(), events->size());
   for (size_t i = 0; i < seen.size(); ++i) ASSERT_EQ(seen[i], static_cast<int64_t>(i + 1));
-  // Watchers are called by the thread that runs the run, whoever wrote the events.
+  // Watchers are called by the thread that runs the run.
   EXPECT_EQ(observer_thread, std::this_thread::get_id());
 }
 
