@@ -7,6 +7,10 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "core/utf8.h"
 
 namespace chorus {
@@ -56,10 +60,27 @@ void AppendEscapedByte(std::string& out, unsigned char c) {
   }
 }
 
-// How many bytes from `i` on can be copied as they are, eight at a time: the first byte that
-// needs attention is found from its word's mask, without going back over the word. The last
-// few bytes are read as a word padded with spaces, which need nothing.
+// How many bytes from `i` on can be copied as they are, sixteen at a time where the CPU has
+// SSE2 (every x86-64 does), then eight at a time: the first byte that needs attention is
+// found from its block's mask, without going back over the block. The last few bytes are
+// read as a word padded with spaces, which need nothing.
 size_t CleanRunFrom(const unsigned char* s, size_t i, size_t n) {
+#if defined(__SSE2__)
+  // A signed comparison with 0x20 catches the control bytes and also every byte from 0x80 up
+  // (negative as signed), which need a look as well.
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i space = _mm_set1_epi8(0x20);
+  for (; i + 16 <= n; i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
+    const __m128i hits =
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+                     _mm_cmplt_epi8(v, space));
+    if (const int mask = _mm_movemask_epi8(hits)) {
+      return i + static_cast<size_t>(std::countr_zero(static_cast<unsigned>(mask)));
+    }
+  }
+#endif
   if constexpr (std::endian::native == std::endian::little) {
     for (; i + 8 <= n; i += 8) {
       uint64_t word;
