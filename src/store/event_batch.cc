@@ -1,17 +1,32 @@
 #include "store/event_batch.h"
 
+#include <cstring>
+
 namespace chorus::sqlite {
 namespace {
 
-void AppendVarint(std::string& body, uint64_t value) {
-  char bytes[10];
+constexpr size_t kMaxVarintBytes = 10;
+
+// Writes `value` at `out` (room for kMaxVarintBytes); returns the bytes written.
+size_t PutVarint(char* out, uint64_t value) {
   size_t n = 0;
   while (value >= 0x80) {
-    bytes[n++] = static_cast<char>((value & 0x7f) | 0x80);
+    out[n++] = static_cast<char>((value & 0x7f) | 0x80);
     value >>= 7;
   }
-  bytes[n++] = static_cast<char>(value);
-  body.append(bytes, n);
+  out[n++] = static_cast<char>(value);
+  return n;
+}
+
+size_t PutBytes(char* out, std::string_view bytes) {
+  size_t n = PutVarint(out, bytes.size());
+  std::memcpy(out + n, bytes.data(), bytes.size());
+  return n + bytes.size();
+}
+
+void AppendVarint(std::string& body, uint64_t value) {
+  char bytes[kMaxVarintBytes];
+  body.append(bytes, PutVarint(bytes, value));
 }
 
 void AppendBytes(std::string& body, std::string_view bytes) {
@@ -65,6 +80,20 @@ int64_t UnZigZag(uint64_t value) {
 }  // namespace
 
 void AppendToBatch(std::string& body, const Event& event) {
+  // The short fields and the payload's length are gathered on the stack and go out in one
+  // append, the payload in a second: nine appends an event cost a fifth of the log's time.
+  char head[256];
+  const size_t names = event.kind.size() + event.step.size() + event.agent.size();
+  if (names + 5 * kMaxVarintBytes <= sizeof head) {
+    size_t n = PutVarint(head, ZigZag(event.ts_ms));
+    n += PutBytes(head + n, event.kind);
+    n += PutBytes(head + n, event.step);
+    n += PutBytes(head + n, event.agent);
+    n += PutVarint(head + n, event.payload.size());
+    body.append(head, n);
+    body.append(event.payload);
+    return;
+  }
   AppendVarint(body, ZigZag(event.ts_ms));
   AppendBytes(body, event.kind);
   AppendBytes(body, event.step);

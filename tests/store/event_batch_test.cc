@@ -34,6 +34,36 @@ std::vector<Event> OddEvents() {
   };
 }
 
+// Names too long to be gathered on the stack with the rest of the event's head take the
+// field-by-field way, into the same layout.
+TEST(EventBatch, RoundTripsLongNames) {
+  const Event long_names =
+      MakeEvent(42, "k", "deep/" + std::string(300, 's'), std::string(5'000, 'a'), "{}");
+  std::string body;
+  AppendToBatch(body, long_names);
+  AppendToBatch(body, MakeEvent(43, "short", "s", "a", "{}"));
+  std::vector<Event> decoded;
+  Status status = DecodeBatch(body, "run-1", 1, 2, "store.db", &decoded);
+  ASSERT_TRUE(status.ok()) << status.ToString();
+  ASSERT_EQ(decoded.size(), 2u);
+  EXPECT_EQ(decoded[0].step, long_names.step);
+  EXPECT_EQ(decoded[0].agent, long_names.agent);
+  EXPECT_EQ(decoded[0].payload, "{}");
+  EXPECT_EQ(decoded[1].kind, "short");
+  EXPECT_EQ(decoded[1].ts_ms, 43);
+}
+
+// The row format is what older and newer builds read: this pins it byte for byte.
+TEST(EventBatch, WritesTheDocumentedLayout) {
+  std::string body;
+  AppendToBatch(body, MakeEvent(-3, "k", "st", "", std::string(130, 'p')));
+  // zigzag(-3) = 5; "k"; "st"; ""; then 130 as a two-byte varint (0x82 0x01) and the payload.
+  const std::string head("\x05\x01k\x02st\x00\x82\x01", 9);
+  ASSERT_EQ(body.size(), head.size() + 130);
+  EXPECT_EQ(body.substr(0, head.size()), head);
+  EXPECT_EQ(body.substr(head.size()), std::string(130, 'p'));
+}
+
 TEST(EventBatch, RoundTripsEveryFieldByteForByte) {
   const std::vector<Event> events = OddEvents();
   std::string body;
