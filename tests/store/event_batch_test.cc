@@ -34,8 +34,7 @@ std::vector<Event> OddEvents() {
   };
 }
 
-// Names too long to be gathered on the stack with the rest of the event's head take the
-// field-by-field way, into the same layout.
+// Names of any length: the room made for an event's head grows with them.
 TEST(EventBatch, RoundTripsLongNames) {
   const Event long_names =
       MakeEvent(42, "k", "deep/" + std::string(300, 's'), std::string(5'000, 'a'), "{}");
