@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "cli/conversation_events.h"
 #include "cli/quality_events.h"
+#include "flow/message_contents.h"
 
 namespace chorus::cli {
 namespace {
@@ -117,6 +118,11 @@ std::string Describe(const Event& e, const nlohmann::json& p, bool full) {
     auto sections = out.value("sections", nlohmann::json::array());
     if (!sections.empty()) s += " with sections " + sections.dump();
     return s;
+  }
+  if (k == "llm.message") {
+    // With --full the requests that name it print it.
+    return "content " + p.value("id", "") + ", " + FormatBytes(p.value("content", "").size()) +
+           ", recorded once; requests name it";
   }
   if (k == "llm.request") {
     size_t bytes = 0;
@@ -254,10 +260,13 @@ int ShowCommand(const InspectArgs& args) {
     return kExitRunFailed;
   }
   RunReport report = ReportFromEvents(*run, *events);
+  // Requests name the contents they repeat; the timeline shows them whole.
+  NamedContents contents;
   if (args.json) {
     nlohmann::json list = nlohmann::json::array();
     for (const Event& e : *events) {
       auto payload = nlohmann::json::parse(e.payload, nullptr, false);
+      contents.Apply(e.kind, payload);
       list.push_back({{"seq", e.seq},
                       {"ts_ms", e.ts_ms},
                       {"kind", e.kind},
@@ -282,6 +291,7 @@ int ShowCommand(const InspectArgs& args) {
   for (const Event& e : *events) {
     auto payload = nlohmann::json::parse(e.payload, nullptr, false);
     if (payload.is_discarded()) payload = nlohmann::json::object();
+    contents.Apply(e.kind, payload);
     std::string who = e.step.empty() ? "" : e.step + (e.agent.empty() ? "" : " [" + e.agent + "]");
     std::printf("%+9.3fs  %-16s %-24s %s\n", (e.ts_ms - run->started_ms) / 1000.0, e.kind.c_str(),
                 who.c_str(), Describe(e, payload, args.full).c_str());

@@ -82,6 +82,7 @@ RunJournal RunJournal::FromEvents(
   journal.event_count_ = events.size();
   journal.recorded_.reserve(events.size());
   std::map<std::string, std::string> latest_key;  // step path -> key of its latest request
+  bool any_request = false, any_named_content = false;
   for (size_t i = 0; i < events.size(); ++i) {
     const Event& e = events[i];
     journal.recorded_.emplace(Signature(e), i);
@@ -91,6 +92,8 @@ RunJournal RunJournal::FromEvents(
       journal.started_ = std::move(p);
       continue;
     }
+    any_request = any_request || e.kind == "llm.request";
+    any_named_content = any_named_content || e.kind == "llm.message";
     if (e.step.empty()) continue;
     if (e.kind == "llm.request") {
       std::string key = p.value("key", "");
@@ -115,6 +118,7 @@ RunJournal RunJournal::FromEvents(
       journal.units_[e.step].failed = p.value("error", "");
     }
   }
+  journal.contents_inline_ = any_request && !any_named_content;
   return journal;
 }
 

@@ -54,6 +54,9 @@ class RunJournal {
   size_t event_count() const { return event_count_; }
   // Keys of the requests whose answers are recorded, in record order.
   const std::vector<std::string>& answered_keys() const { return answered_keys_; }
+  // Whether the run recorded requests with every message content inline, as chorus did
+  // before llm.message events (flow/message_contents.h): it is resumed the same way.
+  bool contents_inline() const { return contents_inline_; }
 
  private:
   std::map<std::string, UnitRecord> units_;
@@ -65,6 +68,7 @@ class RunJournal {
   nlohmann::json started_;
   size_t event_count_ = 0;
   std::vector<std::string> answered_keys_;
+  bool contents_inline_ = false;
 };
 
 }  // namespace chorus

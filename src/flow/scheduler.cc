@@ -22,14 +22,10 @@ std::string ItemPath(const std::string& step, int index) {
 
 }  // namespace
 
-nlohmann::json MessagesJson(const std::vector<ChatMessage>& messages) {
-  nlohmann::json out = nlohmann::json::array();
-  for (const ChatMessage& m : messages) out.push_back({{"role", m.role}, {"content", m.content}});
-  return out;
-}
-
 Scheduler::Scheduler(SchedulerConfig config, EventLog* log)
-    : config_(std::move(config)), log_(log), rng_(config_.seed) {}
+    : config_(std::move(config)), log_(log), rng_(config_.seed) {
+  if (config_.journal && config_.journal->contents_inline()) message_contents_.WriteInline();
+}
 
 RunStatus Scheduler::Run() {
   const std::vector<Step>& flow = config_.team->flow;
@@ -280,6 +276,7 @@ void Scheduler::Dispatch(size_t index) {
   facts.endpoint = endpoint.name;
   facts.model = endpoint.model;
   facts.messages = &request.messages;
+  facts.contents = &message_contents_;
   if (unit.queued_at_us >= 0) {
     facts.queued_ms = (config_.clock->MonotonicUs() - unit.queued_at_us) / 1000;
     unit.queued_at_us = -1;

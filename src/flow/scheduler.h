@@ -26,6 +26,7 @@
 #include "flow/event_log.h"
 #include "flow/gate.h"
 #include "flow/journal.h"
+#include "flow/message_contents.h"
 #include "flow/prompt_tokens.h"
 #include "flow/route_step.h"
 #include "flow/staged_synthesis.h"
@@ -47,9 +48,6 @@ struct SchedulerConfig {
   RunJournal* journal = nullptr;
   Boundary* boundary = nullptr;  // not owned; null: no locality policy, every value public
 };
-
-// [{role, content}, ...]: how llm.request events record the messages sent.
-nlohmann::json MessagesJson(const std::vector<ChatMessage>& messages);
 
 class Scheduler {
  public:
@@ -289,7 +287,8 @@ class Scheduler {
   std::vector<StepRun> step_runs_;
   std::vector<Timer> timers_;  // min-heap on due_us
   std::vector<std::pair<size_t, ChatRequest>> to_send_;
-  std::map<std::string, EndpointGovernor> governors_;       // by model name
+  MessageContents message_contents_;                   // what requests name instead of repeating
+  std::map<std::string, EndpointGovernor> governors_;  // by model name
   std::map<std::string, std::vector<std::string>> chains_;  // fallback chains by first model
   int queued_ = 0;                                          // units waiting in governors' queues
   std::map<std::string, StepOutput> outputs_;               // step id -> output, for ${...}

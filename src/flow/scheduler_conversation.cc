@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "flow/scheduler.h"
+#include "flow/step_events.h"
 
 namespace chorus {
 namespace {
@@ -130,16 +131,17 @@ void Scheduler::SendHandoffRequest(size_t index) {
   request.agent = unit.agent;
   if (endpoint.provider == Provider::kOffline) request.brief = built->brief.ToJson();
 
-  nlohmann::json payload = {{"purpose", "handoff"},
-                            {"attempt", rollover.attempts},
-                            {"key", request.idempotency_key},
-                            {"endpoint", endpoint.name},
-                            {"model", endpoint.model},
-                            {"generation", conversation.generation()},
-                            {"reason", std::string(RolloverReasonName(rollover.reason))},
-                            {"tokens_before", rollover.tokens_before},
-                            {"prompt_tokens", built->tokens},
-                            {"messages", MessagesJson(request.messages)}};
+  nlohmann::json payload = {
+      {"purpose", "handoff"},
+      {"attempt", rollover.attempts},
+      {"key", request.idempotency_key},
+      {"endpoint", endpoint.name},
+      {"model", endpoint.model},
+      {"generation", conversation.generation()},
+      {"reason", std::string(RolloverReasonName(rollover.reason))},
+      {"tokens_before", rollover.tokens_before},
+      {"prompt_tokens", built->tokens},
+      {"messages", RequestMessagesJson(*log_, request.messages, &message_contents_)}};
   if (built->dropped_turns > 0) payload["dropped_turns"] = built->dropped_turns;
   log_->Add("llm.request", unit.path, unit.agent, std::move(payload));
   to_send_.emplace_back(index, std::move(request));

@@ -10,6 +10,28 @@ void LabelMember(JsonWriter& w, Label label) {
   if (label != Label::kPublic) w.Member("label", LabelName(label));
 }
 
+// The id that names message `i` of `messages` in an llm.request, its content recorded first
+// (llm.message) if this is its first use here; null to write the content inline. The last
+// message is what is new in a request: it is always inline.
+const std::string* ContentId(EventLog& log, MessageContents* contents,
+                             const std::vector<ChatMessage>& messages, size_t i) {
+  if (contents == nullptr || i + 1 >= messages.size()) return nullptr;
+  const std::string& content = messages[i].content;
+  std::optional<MessageContents::Name> name = contents->NameOf(content);
+  if (!name) return nullptr;
+  if (name->first_use) {
+    std::string payload;
+    payload.reserve(content.size() + 48);
+    JsonWriter w(&payload);
+    w.BeginObject();
+    w.Member("content", content);
+    w.Member("id", *name->id);
+    w.EndObject();
+    log.AddText("llm.message", "", "", std::move(payload));
+  }
+  return name->id;
+}
+
 }  // namespace
 
 void RecordStepStarted(EventLog& log, std::string_view path, std::string_view agent,
@@ -39,10 +61,15 @@ void RecordRequest(EventLog& log, std::string_view path, std::string_view agent,
   w.Member("key", r.key);
   w.Key("messages");
   w.BeginArray();
-  for (const ChatMessage& m : *r.messages) {
+  const std::vector<ChatMessage>& messages = *r.messages;
+  for (size_t i = 0; i < messages.size(); ++i) {
     w.BeginObject();
-    w.Member("content", m.content);
-    w.Member("role", m.role);
+    if (const std::string* id = ContentId(log, r.contents, messages, i)) {
+      w.Member("content_id", *id);
+    } else {
+      w.Member("content", messages[i].content);
+    }
+    w.Member("role", messages[i].role);
     w.EndObject();
   }
   w.EndArray();
@@ -54,6 +81,18 @@ void RecordRequest(EventLog& log, std::string_view path, std::string_view agent,
               [&r](ReportFolder& report, const Event& e) {
                 report.Requested(e.step, r.attempt, r.endpoint);
               });
+}
+
+nlohmann::json RequestMessagesJson(EventLog& log, const std::vector<ChatMessage>& messages,
+                                   MessageContents* contents) {
+  nlohmann::json out = nlohmann::json::array();
+  for (size_t i = 0; i < messages.size(); ++i) {
+    const std::string* id = ContentId(log, contents, messages, i);
+    out.push_back({{"role", messages[i].role},
+                   id ? nlohmann::json::object_t::value_type{"content_id", *id}
+                      : nlohmann::json::object_t::value_type{"content", messages[i].content}});
+  }
+  return out;
 }
 
 void RecordResponse(EventLog& log, std::string_view path, std::string_view agent, int attempt,

@@ -11,6 +11,7 @@
 
 #include "chorus/model_client.h"
 #include "flow/event_log.h"
+#include "flow/message_contents.h"
 #include "flow/step_output.h"
 
 namespace chorus {
@@ -25,11 +26,18 @@ struct RequestFacts {
   std::string_view endpoint;  // its name in the team file
   std::string_view model;
   const std::vector<ChatMessage>* messages = nullptr;
+  // Names the contents that repeat across requests (flow/message_contents.h); null writes
+  // every content inline.
+  MessageContents* contents = nullptr;
   int64_t queued_ms = -1;  // how long it waited for its endpoint; -1 when it did not
   bool resent = false;     // sent before an interruption and never answered
 };
 void RecordRequest(EventLog& log, std::string_view path, std::string_view agent,
                    const RequestFacts& r);
+// A request's messages as a tree, named as RecordRequest names them, for requests whose
+// payload is built as one (a conversation's handoff).
+nlohmann::json RequestMessagesJson(EventLog& log, const std::vector<ChatMessage>& messages,
+                                   MessageContents* contents);
 
 // `text` is the answer as the run keeps it (valid UTF-8); `warning` says why it differs from
 // what the server sent, or is empty.

@@ -42,6 +42,42 @@ TEST(Examples, LaunchReviewRunsOfflineAndSaysSo) {
   }
 }
 
+// The store names each agent's instructions once; `show` puts them back into every request.
+TEST(Examples, ShowPrintsEveryRequestWhole) {
+  Scratch dir;
+  std::string store = dir.Path("chorus.db");
+  auto run = Chorus({"run", kExample, "--input", "request=Launch Quill in Germany", "--input",
+                     "notes=@" + kNotes, "--store", store, "--json"});
+  ASSERT_EQ(run.exit_code, 0) << run.stderr_text;
+  const std::string id = JsonOut(run)["run_id"];
+  const std::string role = "You are a skeptical risk reviewer.";
+
+  auto json = Chorus({"show", id, "--store", store, "--json"});
+  ASSERT_EQ(json.exit_code, 0) << json.stderr_text;
+  const nlohmann::json shown = JsonOut(json);
+  size_t requests = 0, named = 0;
+  for (const nlohmann::json& e : shown["events"]) {
+    if (e["kind"] != "llm.request") continue;
+    ++requests;
+    const nlohmann::json& messages = e["payload"]["messages"];
+    ASSERT_GE(messages.size(), 2u);
+    for (const nlohmann::json& m : messages) {
+      ASSERT_TRUE(m.contains("content")) << m.dump();
+      named += m.contains("content_id");
+    }
+    if (e["agent"] == "risk_reviewer") {
+      EXPECT_EQ(messages[0]["content"].get<std::string>().rfind(role, 0), 0u) << messages[0];
+    }
+  }
+  EXPECT_EQ(requests, 4u);
+  EXPECT_EQ(named, 4u);  // each request's instructions
+
+  auto full = Chorus({"show", id, "--store", store, "--full"});
+  ASSERT_EQ(full.exit_code, 0) << full.stderr_text;
+  EXPECT_NE(full.stdout_text.find("[system] " + role), std::string::npos) << full.stdout_text;
+  EXPECT_NE(full.stdout_text.find("llm.message"), std::string::npos);
+}
+
 TEST(Examples, RunsListsNewestFirst) {
   Scratch dir;
   std::string store = dir.Path("chorus.db");

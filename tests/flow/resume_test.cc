@@ -12,6 +12,7 @@
 
 #include "chorus/run.h"
 #include "flow/journal.h"
+#include "flow/message_contents.h"
 #include "flow/scripted_client.h"
 
 namespace chorus {
@@ -192,7 +193,52 @@ TEST_F(ResumeTest, EveryKillPointResumesToTheSameOutputWithoutAskingTwice) {
     RunReport rebuilt = ReportFromEvents(*record, *all);
     EXPECT_EQ(rebuilt.output, whole.report.output);
     EXPECT_EQ(rebuilt.usage.output_tokens, whole.report.usage.output_tokens);
+    // Each agent's instructions are recorded once, however the run was interrupted.
+    EXPECT_EQ(CountKind(*all, "llm.message"), CountKind(whole.events, "llm.message"));
   }
+}
+
+// Events as chorus recorded them before llm.message existed: every content inline.
+std::vector<Event> WithContentsInline(const std::vector<Event>& events) {
+  std::vector<Event> out;
+  NamedContents named;
+  for (const Event& e : events) {
+    nlohmann::json p = nlohmann::json::parse(e.payload);
+    named.Apply(e.kind, p);
+    if (e.kind == "llm.message") continue;
+    Event copy = e;
+    copy.seq = static_cast<int64_t>(out.size()) + 1;
+    if (e.kind == "llm.request") {
+      for (nlohmann::json& m : p["messages"]) m.erase("content_id");
+      copy.payload = p.dump();
+    }
+    out.push_back(std::move(copy));
+  }
+  return out;
+}
+
+TEST_F(ResumeTest, ARunRecordedWithContentsInlineResumesWithoutRecordingAnyTwice) {
+  Recorded whole = RecordWhole(team_, Answer, "whole.db");
+  ASSERT_GE(CountKind(whole.events, "llm.message"), 4u);
+  Recorded old = whole;
+  old.events = WithContentsInline(whole.events);
+  // Killed once the map's first answer is recorded: the requests before it are made again
+  // and must be recognised as recorded; the ones after it are new.
+  size_t count = 0;
+  while (old.events[count].kind != "llm.response" || old.events[count].step != "items[0]") {
+    ++count;
+  }
+  Resumed resumed = ResumeAfter(team_, old, count + 1, Answer);
+  EXPECT_EQ(resumed.report.output, whole.report.output);
+  EXPECT_TRUE(resumed.asked_again.empty()) << resumed.asked_again.front();
+  auto all = resumed.store->LoadEvents(whole.report.run_id);
+  ASSERT_TRUE(all);
+  EXPECT_EQ(CountKind(*all, "llm.message"), 0u);
+  // One request per attempt, plus the one in flight at the kill, sent again and marked so.
+  size_t resent = 0;
+  for (const Event& e : *all) resent += e.payload.find("\"resent\":true") != std::string::npos;
+  EXPECT_EQ(resent, 1u);
+  EXPECT_EQ(CountKind(*all, "llm.request"), CountKind(whole.events, "llm.request") + resent);
 }
 
 // A map whose answers overflow the synthesis model's window: the synthesis runs in levels.

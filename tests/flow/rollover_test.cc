@@ -3,12 +3,14 @@
 // read what the server received and what the store recorded.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
 #include "chorus/run.h"
 #include "chorus/team.h"
 #include "chorus/tokenizer.h"
+#include "flow/message_contents.h"
 #include "store/temp_dir.h"
 #include "support/fake_llm_server.h"
 
@@ -197,6 +199,41 @@ TEST_F(RolloverTest, InvalidHandoffBriefIsRetriedWithTheReason) {
   EXPECT_NE(retry.find("Your previous handoff brief was rejected"), std::string::npos);
   EXPECT_NE(retry.find(reason), std::string::npos) << "the retry must carry the reason";
   EXPECT_EQ(Payloads(report.run_id, "conversation.rollover").front()["handoff_attempts"], 2);
+}
+
+// Requests name the contents they repeat (flow/message_contents.h); put back, every recorded
+// request, handoffs included, is what the server received.
+TEST_F(RolloverTest, TheStoreHoldsEveryRequestAsTheServerReceivedIt) {
+  test::FakeLlmServer server = StartServer(json::array({HandoffRule({HandoffJson().dump()})}));
+  RunReport report = Run(TeamYaml(HttpModel(server, 2000), "{ keep_last: 1 }", DiaryItems(14)));
+  ASSERT_EQ(report.status, RunStatus::kCompleted) << report.error;
+  std::map<std::string, json> received;  // by idempotency key
+  for (const json& record : server.Requests()) {
+    for (const auto& [name, value] : record["headers"].items()) {
+      if (name == "idempotency-key") received[value.get<std::string>()] = record["body"];
+    }
+  }
+  auto events = store_->LoadEvents(report.run_id);
+  ASSERT_TRUE(events);
+  NamedContents named;
+  size_t requests = 0, handoffs = 0, named_messages = 0;
+  for (const Event& e : *events) {
+    json p = json::parse(e.payload);
+    named.Apply(e.kind, p);
+    if (e.kind != "llm.request") continue;
+    ++requests;
+    handoffs += p.value("purpose", "") == "handoff";
+    ASSERT_TRUE(received.count(p["key"])) << p["key"];
+    const json& sent = received[p["key"]]["messages"];
+    ASSERT_EQ(p["messages"].size(), sent.size());
+    for (size_t i = 0; i < sent.size(); ++i) {
+      named_messages += p["messages"][i].contains("content_id");
+      EXPECT_EQ(p["messages"][i]["content"], sent[i]["content"]) << p["key"] << " message " << i;
+    }
+  }
+  EXPECT_EQ(requests, received.size());
+  EXPECT_GE(handoffs, 1u);
+  EXPECT_GT(named_messages, requests);  // the instructions, and earlier turns
 }
 
 TEST_F(RolloverTest, ServerContextErrorRollsOverReactively) {

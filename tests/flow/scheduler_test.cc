@@ -90,10 +90,13 @@ TEST_F(SchedulerTest, EveryRequestIsRecordedBeforeItsResponse) {
   RunReport report = Run(&client);
   std::vector<std::string> kinds;
   for (const Event& e : Events(report.run_id)) kinds.push_back(e.kind + ":" + e.step);
+  // Agents a and b have instructions of their own: each is recorded once, before the first
+  // request that names it.
   std::vector<std::string> expected = {
-      "run.started:",     "step.started:one",   "brief.dispatched:one", "llm.request:one",
-      "llm.response:one", "step.completed:one", "step.started:two",     "brief.dispatched:two",
-      "llm.request:two",  "llm.response:two",   "step.completed:two",   "run.completed:"};
+      "run.started:",         "step.started:one", "brief.dispatched:one", "llm.message:",
+      "llm.request:one",      "llm.response:one", "step.completed:one",   "step.started:two",
+      "brief.dispatched:two", "llm.message:",     "llm.request:two",      "llm.response:two",
+      "step.completed:two",   "run.completed:"};
   EXPECT_EQ(kinds, expected);
 }
 
