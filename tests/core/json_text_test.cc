@@ -99,6 +99,27 @@ TEST(JsonText, FindsEveryByteThatNeedsAttentionWhereverItIs) {
   }
 }
 
+// Two bytes that need a look close together, and UTF-8 sequences (valid, cut short or broken)
+// that start anywhere, across the end of a block or word too, followed at once by a byte to
+// escape: the scan must start again at the right place after each.
+TEST(JsonText, StartsAgainInTheRightPlaceAfterEachByteOrSequence) {
+  const std::vector<std::string> marks = {
+      "\"",       "\n",           "\x01", "\xC3\xA9",   "\xE2\x82\xAC", "\xF0\x9F\x98\x80",
+      "\xE2\x82", "\xF0\x9F\x98", "\xFF", "\xC3\xA9\n", "\xE2\x82\n"};
+  for (size_t length = 1; length <= 40; ++length) {
+    for (size_t at = 0; at < length; ++at) {
+      for (const std::string& first : marks) {
+        for (const std::string& second : marks) {
+          std::string text(length, 'a');
+          text.insert(at, first);
+          text.insert(std::min(text.size(), at + first.size() + (length % 3)), second);
+          ASSERT_EQ(Quoted(text), Reference(text)) << "at " << at << " of " << length;
+        }
+      }
+    }
+  }
+}
+
 TEST(JsonText, WriterPrintsWhatTheTreePrints) {
   nlohmann::json tree = {{"attempt", 3},
                          {"cost_usd", 0.0},
