@@ -9,11 +9,16 @@ namespace {
 const std::string kExample = std::string(CHORUS_SOURCE_DIR) + "/examples/launch-review.yaml";
 const std::string kNotes = std::string(CHORUS_SOURCE_DIR) + "/examples/launch-notes.md";
 
+// The launch-review example, on the offline model, recorded in `store`.
+test::ExitStatus RunLaunchReview(const std::string& store) {
+  return Chorus({"run", kExample, "--input", "request=Launch Quill in Germany", "--input",
+                 "notes=@" + kNotes, "--store", store, "--json"});
+}
+
 TEST(Examples, LaunchReviewRunsOfflineAndSaysSo) {
   Scratch dir;
   std::string store = dir.Path("chorus.db");
-  auto run = Chorus({"run", kExample, "--input", "request=Launch Quill in Germany", "--input",
-                     "notes=@" + kNotes, "--store", store, "--json"});
+  auto run = RunLaunchReview(store);
   ASSERT_EQ(run.exit_code, 0) << run.stderr_text;
   nlohmann::json out = JsonOut(run);
   EXPECT_EQ(out["status"], "completed");
@@ -46,8 +51,7 @@ TEST(Examples, LaunchReviewRunsOfflineAndSaysSo) {
 TEST(Examples, ShowPrintsEveryRequestWhole) {
   Scratch dir;
   std::string store = dir.Path("chorus.db");
-  auto run = Chorus({"run", kExample, "--input", "request=Launch Quill in Germany", "--input",
-                     "notes=@" + kNotes, "--store", store, "--json"});
+  auto run = RunLaunchReview(store);
   ASSERT_EQ(run.exit_code, 0) << run.stderr_text;
   const std::string id = JsonOut(run)["run_id"];
   const std::string role = "You are a skeptical risk reviewer.";
