@@ -52,11 +52,8 @@ class MessageContents {
     std::string content;
     std::string id;  // empty: its hash collides with another content's; written inline
   };
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
-  };
-  std::unordered_map<std::string, Entry*, Hash, std::equal_to<>> by_content_;
+  // Keys view the entries' own strings: a deque never moves what it holds.
+  std::unordered_map<std::string_view, Entry*> by_content_;
   std::unordered_map<std::string, const Entry*> by_id_;
   std::deque<Entry> entries_;
   HashFunction hash_;
