@@ -15,10 +15,13 @@ std::optional<MessageContents::Name> MessageContents::NameOf(std::string_view co
     } else {
       Entry& added = entries_.emplace_back();
       added.content = std::string(content);
-      char hex[17];
-      std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash_(content)));
+      const uint64_t hash = hash_(content);
       // Two contents of one run with the same hash: the second stays inline, never misnamed.
-      if (by_id_.emplace(hex, &added).second) added.id = hex;
+      if (hashes_.insert(hash).second) {
+        char hex[17];
+        std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
+        added.id = hex;
+      }
       by_content_.emplace(added.content, &added);
       entry = &added;
       first_use = true;

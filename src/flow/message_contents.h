@@ -23,6 +23,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "core/hash.h"
 
@@ -54,7 +55,7 @@ class MessageContents {
   };
   // Keys view the entries' own strings: a deque never moves what it holds.
   std::unordered_map<std::string_view, Entry*> by_content_;
-  std::unordered_map<std::string, const Entry*> by_id_;
+  std::unordered_set<uint64_t> hashes_;  // of the contents named so far
   std::deque<Entry> entries_;
   HashFunction hash_;
   const Entry* last_ = nullptr;  // the usual case: the same agent's instructions again
