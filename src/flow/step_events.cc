@@ -51,8 +51,15 @@ void RecordStepStarted(EventLog& log, std::string_view path, std::string_view ag
 void RecordRequest(EventLog& log, std::string_view path, std::string_view agent,
                    const RequestFacts& r) {
   std::string payload;
+  // Room for what is written: a content that will be named takes its id's place, not its own
+  // (until the commit, a wide map holds hundreds of these payloads).
+  const std::vector<ChatMessage>& messages = *r.messages;
   size_t size = 160;
-  for (const ChatMessage& m : *r.messages) size += m.content.size() + 32;
+  for (size_t i = 0; i < messages.size(); ++i) {
+    const bool named = r.contents != nullptr && i + 1 < messages.size() &&
+                       messages[i].content.size() >= kNamedContentMinBytes;
+    size += (named ? 16 : messages[i].content.size()) + 32;
+  }
   payload.reserve(size);
   JsonWriter w(&payload);
   w.BeginObject();
@@ -61,7 +68,6 @@ void RecordRequest(EventLog& log, std::string_view path, std::string_view agent,
   w.Member("key", r.key);
   w.Key("messages");
   w.BeginArray();
-  const std::vector<ChatMessage>& messages = *r.messages;
   for (size_t i = 0; i < messages.size(); ++i) {
     w.BeginObject();
     if (const std::string* id = ContentId(log, r.contents, messages, i)) {
