@@ -5,13 +5,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <map>
 #include <set>
 
 #include "chorus/run.h"
 #include "flow/journal.h"
 #include "flow/scripted_client.h"
+#include "store/temp_dir.h"
 
 namespace chorus {
 namespace {
@@ -82,16 +82,10 @@ TEST(NamedContents, PutsKnownContentsBackAndLeavesTheRest) {
 // each request sent readable back in full from the store alone.
 class NamedContentsRun : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string pattern = (std::filesystem::temp_directory_path() / "chorus-named-XXXXXX").string();
-    dir_ = mkdtemp(pattern.data());
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   std::vector<Event> Record(const std::string& yaml, ScriptedClient* client) {
-    auto team = ParseTeam(yaml, dir_ + "/team.yaml");
+    auto team = ParseTeam(yaml, dir_.File("team.yaml"));
     EXPECT_TRUE(team) << team.error().ToString();
-    auto store = OpenSqliteStore(dir_ + "/s.db");
+    auto store = OpenSqliteStore(dir_.File("s.db"));
     EXPECT_TRUE(store) << store.error().ToString();
     if (!team || !store) return {};
     RunOptions options;
@@ -138,7 +132,7 @@ class NamedContentsRun : public ::testing::Test {
                                              [&](const Event& e) { return e.kind == kind; }));
   }
 
-  std::string dir_;
+  testing::TempDir dir_;
 };
 
 TEST_F(NamedContentsRun, AMapRecordsItsAgentsInstructionsOnce) {
